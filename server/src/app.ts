@@ -1,0 +1,126 @@
+// Builds the Fastify app from the registered module manifests.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { sql } from 'kysely';
+import type { Config } from './config.ts';
+import type { DbHandle } from './db/connection.ts';
+import { migrate, readMigrations, PLATFORM_MIGRATIONS_DIR } from './db/migrator.ts';
+import { MODULES } from './modules/index.ts';
+import type { AppServices } from './platform/module.ts';
+import { validatorCompiler } from './platform/validation.ts';
+import { registerAuthHooks, registerErrorHandler } from './platform/http.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+import { NotFoundError } from './platform/errors.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: { method: string; url: string }[];
+  }
+}
+
+export interface BuildOptions {
+  config: Config;
+  database: DbHandle;
+  now?: () => Date;
+  logger?: boolean;
+}
+
+export function allMigrations() {
+  return readMigrations([PLATFORM_MIGRATIONS_DIR, ...MODULES.flatMap((m) => (m.migrationsDir ? [m.migrationsDir] : []))]);
+}
+
+export async function migrateDatabase(database: DbHandle) {
+  return migrate(database.db, allMigrations());
+}
+
+export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const { config, database } = options;
+  const services: AppServices = { db: database.db, config, now: options.now ?? (() => new Date()) };
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers["x-csrf-token"]'] },
+    bodyLimit: config.bodyLimitBytes,
+    // A slow or stalled client must not hold a connection for ever.
+    connectionTimeout: 60_000,
+    requestTimeout: 120_000,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  // JSON only: a text/plain body is what a cross-site form can send without a preflight.
+  app.removeContentTypeParser('text/plain');
+  // Every route, as registered: the route-test matrix and the fuzz suite check they cover them all.
+  const registeredRoutes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') registeredRoutes.push({ method, url: route.url });
+  });
+  app.decorate('registeredRoutes', registeredRoutes);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:', ...(config.tileUrl ? [new URL(config.tileUrl.replace(/\{[a-z]\}/g, 'a')).origin] : [])],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    crossOriginEmbedderPolicy: false,
+    strictTransportSecurity: config.secureCookies,
+  });
+  await app.register(cookie);
+  registerErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tongxin (同心) API', version: '0.1.0', description: 'Party-building-led grassroots governance. Errors carry `code`, `message` (en) and `messages` (zh-CN, en).' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'tx_session' }, csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' } } },
+      tags: MODULES.flatMap((m) => (m.tag ? [m.tag] : [])),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true, transformStaticCSP: (h) => h });
+
+  const auth = new AuthService(database.db, config, services.now);
+  registerAuthHooks(app, auth);
+
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(database.db);
+      return { status: 'ok' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable' });
+    }
+  });
+
+  await app.register(
+    async (api) => {
+      for (const module of MODULES) if (module.routes) await module.routes(api, services);
+    },
+    { prefix: '/api' },
+  );
+
+  if (existsSync(path.join(config.webDistDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: config.webDistDir, wildcard: false, index: false });
+  }
+  app.setNotFoundHandler({}, async (request, reply) => {
+    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/open311/');
+    if (wantsPage && existsSync(path.join(config.webDistDir, 'index.html'))) {
+      // Single-page app: every unknown page path serves the shell, which routes on the client.
+      return reply.type('text/html; charset=utf-8').sendFile('index.html', config.webDistDir);
+    }
+    throw new NotFoundError({ 'zh-CN': '接口', en: 'Route' });
+  });
+  return app;
+}

@@ -1,0 +1,180 @@
+// Table types for Kysely, kept by hand beside the SQL migrations (one interface per table).
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type DateOnly = ColumnType<string, string | undefined, string>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export interface SchemaMigrationTable {
+  name: string;
+  checksum: string;
+  applied_at: Generated<Date>;
+}
+
+export interface DeploymentTable {
+  id: Generated<number>;
+  preset_id: string;
+  preset: Json;
+  created_at: Generated<Date>;
+}
+
+export interface AppUserTable {
+  id: Generated<number>;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  must_change_password: Generated<boolean>;
+  failed_logins: Generated<number>;
+  locked_until: Timestamp | null;
+  disabled: Generated<boolean>;
+  created_at: Generated<Date>;
+  password_changed_at: Timestamp | null;
+}
+
+export interface UserSessionTable {
+  token_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  expires_at: Timestamp;
+  client_ip: string | null;
+  user_agent: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  actor_user_id: number | null;
+  actor_name: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  district_id: number | null;
+  unit_id: number | null;
+  unit_path: string | null;
+  before: Json | null;
+  after: Json | null;
+  client_ip: string | null;
+}
+
+export interface UnitKindTable {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  is_root: Generated<boolean>;
+  is_district: Generated<boolean>;
+  is_grid: Generated<boolean>;
+  requires_party_org: Generated<boolean>;
+  party_org_kinds: ColumnType<string[], string[] | undefined, string[]>;
+  sort_order: Generated<number>;
+}
+
+export interface UnitKindChildTable {
+  parent_code: string;
+  child_code: string;
+}
+
+export interface StaffRoleTable {
+  kind_code: string;
+  code: string;
+  name_zh: string;
+  name_en: string;
+  required: Generated<boolean>;
+  leader: Generated<boolean>;
+  max_holders: number | null;
+  sort_order: Generated<number>;
+}
+
+export interface OrgUnitTable {
+  district_id: number;
+  id: Generated<number>;
+  parent_id: number | null;
+  kind_code: string;
+  name: string;
+  code: string | null;
+  path: string;
+  depth: number;
+  boundary: Json | null;
+  bbox_min_lng: number | null;
+  bbox_min_lat: number | null;
+  bbox_max_lng: number | null;
+  bbox_max_lat: number | null;
+  archived_at: Timestamp | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface PersonTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  name: string;
+  user_id: number | null;
+  note: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface PartyOrgTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  kind: string;
+  name: string;
+  secretary_person_id: number | null;
+  founded_on: DateOnly | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface StaffPostTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  kind_code: string;
+  role_code: string;
+  person_id: number;
+  started_on: DateOnly;
+  ended_on: DateOnly | null;
+  created_at: Generated<Date>;
+}
+
+export interface LinkedOrgTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  kind: string;
+  name: string;
+  contact_name: string | null;
+  note: string | null;
+  started_on: DateOnly | null;
+  ended_on: DateOnly | null;
+  created_at: Generated<Date>;
+}
+
+export interface RoleGrantTable {
+  id: Generated<number>;
+  user_id: number;
+  role_code: string;
+  district_id: number;
+  unit_id: number;
+  granted_by: number | null;
+  granted_at: Generated<Date>;
+}
+
+export interface Database {
+  schema_migration: SchemaMigrationTable;
+  deployment: DeploymentTable;
+  app_user: AppUserTable;
+  user_session: UserSessionTable;
+  audit_log: AuditLogTable;
+  unit_kind: UnitKindTable;
+  unit_kind_child: UnitKindChildTable;
+  staff_role: StaffRoleTable;
+  org_unit: OrgUnitTable;
+  person: PersonTable;
+  party_org: PartyOrgTable;
+  staff_post: StaffPostTable;
+  linked_org: LinkedOrgTable;
+  role_grant: RoleGrantTable;
+}

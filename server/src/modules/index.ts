@@ -1,0 +1,8 @@
+// The registry: the app is the set of manifests listed here. A new capability is a folder plus one line.
+import type { ModuleManifest } from '../platform/module.ts';
+import { authModule } from './auth/auth.manifest.ts';
+import { gridModule } from './grid/grid.manifest.ts';
+import { usersModule } from './users/users.manifest.ts';
+import { auditModule } from './audit/audit.manifest.ts';
+
+export const MODULES: ModuleManifest[] = [authModule, gridModule, usersModule, auditModule];

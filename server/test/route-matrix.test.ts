@@ -1,0 +1,213 @@
+// For every route: unauthenticated → 401; outside the caller's scope → 404 (403 for deployment-wide
+// settings, which have no scope); bad input → 4xx with a message in both languages and nothing written;
+// success in scope. A last test checks that every registered route has a row here.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GridService } from '../src/modules/grid/grid.service.ts';
+import { systemContext } from '../src/platform/context.ts';
+import { createTestApp, call, type TestApp, type Session } from './app.ts';
+import { buildTinyLocality, loginAll, type TinyLocality } from './fixtures.ts';
+import { fingerprint } from './fingerprint.ts';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Ids = TinyLocality & Record<string, number>;
+
+interface RouteCase {
+  method: Method;
+  route: string;
+  /** creates the objects this case acts on; returns their ids */
+  prepare?: (h: { grid: GridService; f: TinyLocality }) => Promise<Record<string, number>>;
+  url: (ids: Ids) => string;
+  body?: (ids: Ids) => unknown;
+  as: string;
+  status: number;
+  /** another caller (or target) outside the scope; status 404 unless the route is deployment-wide */
+  outside?: { as: string; url?: (ids: Ids) => string; body?: (ids: Ids) => unknown; status?: number };
+  /** recordsAttempt: a failed login is itself recorded (failure count, audit row), by design */
+  bad?: { url?: (ids: Ids) => string; body: (ids: Ids) => unknown; status?: number; recordsAttempt?: boolean }[];
+  public?: boolean;
+}
+
+const sq = { type: 'Polygon', coordinates: [[[113.2, 23.1], [113.3, 23.1], [113.3, 23.2], [113.2, 23.2], [113.2, 23.1]]] };
+
+const CASES: RouteCase[] = [
+  // ---- auth ----
+  { method: 'POST', route: '/api/auth/login', public: true, url: () => '/api/auth/login', body: () => ({ username: 'worker_a1', password: 'Correct-Horse-9' }), as: 'anonymous', status: 200,
+    bad: [{ body: () => ({ username: 'worker_a1' }) }, { body: () => ({ username: 'worker_a1', password: 'wrong-password' }), status: 401, recordsAttempt: true }, { body: () => ({ username: 1, password: 2 }) }] },
+  { method: 'GET', route: '/api/auth/session', url: () => '/api/auth/session', as: 'worker_a1', status: 200 },
+  { method: 'POST', route: '/api/auth/password', url: () => '/api/auth/password', body: () => ({ currentPassword: 'Correct-Horse-9', newPassword: 'Another-Horse-77' }), as: 'member_a1', status: 204,
+    bad: [{ body: () => ({ currentPassword: 'nope-nope-1', newPassword: 'Another-Horse-77' }) }, { body: () => ({ currentPassword: 'Correct-Horse-9', newPassword: 'short' }) }, { body: () => ({ currentPassword: 'Correct-Horse-9' }) }] },
+  { method: 'POST', route: '/api/auth/logout', url: () => '/api/auth/logout', as: 'resident_a1', status: 204 },
+
+  // ---- kinds (deployment-wide configuration) ----
+  { method: 'GET', route: '/api/unit-kinds', url: () => '/api/unit-kinds', as: 'worker_a1', status: 200 },
+  { method: 'POST', route: '/api/unit-kinds', url: () => '/api/unit-kinds', body: () => ({ code: 'courtyard', name: { 'zh-CN': '院落', en: 'Courtyard' }, parents: ['grid'] }), as: 'district_admin', status: 201,
+    outside: { as: 'street_admin', status: 403 },
+    bad: [{ body: () => ({ code: 'Bad Code', name: { 'zh-CN': '院', en: 'C' }, parents: ['grid'] }) }, { body: () => ({ code: 'yard2', name: { 'zh-CN': '院', en: 'C' }, parents: ['nope'] }) }, { body: () => ({ code: 'grid', name: { 'zh-CN': '院', en: 'C' }, parents: ['grid'] }), status: 409 }] },
+  { method: 'PATCH', route: '/api/unit-kinds/:code', url: () => '/api/unit-kinds/building', body: () => ({ name: { 'zh-CN': '楼栋', en: 'Building' } }), as: 'district_admin', status: 200,
+    outside: { as: 'secretary_a', status: 403 },
+    bad: [{ body: () => ({ children: ['nope'] }) }, { body: () => ({ color: 'red' }) }, { url: () => '/api/unit-kinds/nope', body: () => ({ isGrid: true }), status: 404 },
+      { url: () => '/api/unit-kinds/community', body: () => ({ children: [] }), status: 409 }] },
+  { method: 'PUT', route: '/api/unit-kinds/:code/roles/:role', url: () => '/api/unit-kinds/grid/roles/safety_officer', body: () => ({ name: { 'zh-CN': '安全监督员', en: 'Safety officer' }, required: false }), as: 'district_admin', status: 200,
+    outside: { as: 'street_admin', status: 403 },
+    bad: [{ body: () => ({ name: { 'zh-CN': '' , en: 'x' } }) }, { url: () => '/api/unit-kinds/nope/roles/x1', body: () => ({ name: { 'zh-CN': '甲', en: 'A' } }), status: 404 }] },
+  { method: 'DELETE', route: '/api/unit-kinds/:code/roles/:role', url: () => '/api/unit-kinds/grid/roles/stationed_cadre', as: 'district_admin', status: 204,
+    outside: { as: 'street_admin', status: 403 },
+    bad: [{ url: () => '/api/unit-kinds/grid/roles/grid_leader', body: () => undefined, status: 409 }, { url: () => '/api/unit-kinds/grid/roles/nope', body: () => undefined, status: 404 }],
+    prepare: async ({ grid, f }) => {
+      await grid.appointPost(systemContext('t'), f.gridA1, { role: 'grid_leader', personName: '王五', startedOn: '2024-01-01' });
+      return {};
+    } },
+
+  // ---- units ----
+  { method: 'GET', route: '/api/units/roots', url: () => '/api/units/roots?coverage=true', as: 'worker_a1', status: 200, bad: [{ url: () => '/api/units/roots?coverage=maybe', body: () => undefined }] },
+  { method: 'GET', route: '/api/units', url: () => '/api/units?search=网格', as: 'worker_a1', status: 200, bad: [{ url: () => '/api/units?limit=0', body: () => undefined }, { url: () => '/api/units?bogus=1', body: () => undefined }] },
+  { method: 'GET', route: '/api/units/:id', url: (i) => `/api/units/${i.gridA1}`, as: 'worker_a1', status: 200, outside: { as: 'worker_b1' },
+    bad: [{ url: () => '/api/units/abc', body: () => undefined }, { url: () => '/api/units/0', body: () => undefined }, { url: () => '/api/units/99999999999999999999', body: () => undefined }] },
+  { method: 'GET', route: '/api/units/:id/children', url: (i) => `/api/units/${i.communityA}/children?coverage=true`, as: 'secretary_a', status: 200, outside: { as: 'secretary_b' },
+    bad: [{ url: () => '/api/units/-1/children', body: () => undefined }] },
+  { method: 'POST', route: '/api/units', url: () => '/api/units', body: (i) => ({ parentId: i.communityA, kind: 'grid', name: '甲三网格' }), as: 'secretary_a', status: 201, outside: { as: 'secretary_b' },
+    bad: [{ body: (i) => ({ parentId: i.communityA, kind: 'building', name: '错层' }) }, { body: (i) => ({ parentId: i.communityA, kind: 'grid', name: '' }) }, { body: (i) => ({ parentId: i.communityA, kind: 'grid', name: '甲一网格' }), status: 409 },
+      { body: (i) => ({ parentId: String(i.communityA), kind: 'grid', name: 'x' }) }, { body: (i) => ({ parentId: i.communityA, kind: 'grid', name: 'x', extra: true }) }] },
+  { method: 'PATCH', route: '/api/units/:id', url: (i) => `/api/units/${i.gridA2}`, body: () => ({ name: '甲二网格（新）' }), as: 'secretary_a', status: 200, outside: { as: 'secretary_b' },
+    bad: [{ body: () => ({ name: 42 }) }, { body: () => ({ name: '甲一网格' }), status: 409 }] },
+  { method: 'POST', route: '/api/units/:id/move', prepare: async ({ grid, f }) => ({ moving: (await grid.createChild(systemContext('t'), { parentId: f.gridA1, kind: 'building', name: '9号楼' })).id }),
+    url: (i) => `/api/units/${i.moving}/move`, body: (i) => ({ parentId: i.gridA2 }), as: 'secretary_a', status: 200, outside: { as: 'secretary_b' },
+    bad: [{ url: (i) => `/api/units/${i.communityA}/move`, body: (i) => ({ parentId: i.gridA1 }) }, { body: (i) => ({ parentId: i.communityA }) }, { url: (i) => `/api/units/${i.gridA1}/move`, body: (i) => ({ parentId: i.gridA1 }) }, { body: () => ({}) }] },
+  { method: 'POST', route: '/api/units/:id/archive', prepare: async ({ grid, f }) => ({ leaf: (await grid.createChild(systemContext('t'), { parentId: f.gridA2, kind: 'building', name: '拆除楼' })).id }),
+    url: (i) => `/api/units/${i.leaf}/archive`, as: 'secretary_a', status: 200, outside: { as: 'secretary_b' },
+    bad: [{ url: (i) => `/api/units/${i.communityA}/archive`, body: () => undefined, status: 409 }] },
+  { method: 'PUT', route: '/api/units/:id/boundary', url: (i) => `/api/units/${i.communityA}/boundary`, body: () => ({ geometry: sq }), as: 'secretary_a', status: 200, outside: { as: 'secretary_b' },
+    bad: [{ body: () => ({ geometry: { type: 'Polygon', coordinates: [[[113.2, 23.1], [113.3, 23.1], [113.3, 23.2]]] } }) }, { body: () => ({ geometry: { type: 'Point', coordinates: [1, 2] } }) }, { body: () => ({}) }] },
+  { method: 'DELETE', route: '/api/units/:id/boundary', prepare: async ({ grid, f }) => {
+      await grid.setBoundary(systemContext('t'), f.gridA2, sq);
+      return {};
+    }, url: (i) => `/api/units/${i.gridA2}/boundary`, as: 'secretary_a', status: 204, outside: { as: 'secretary_b' },
+    bad: [{ url: (i) => `/api/units/${i.gridB1}/boundary`, body: () => undefined, status: 404 }] },
+  { method: 'GET', route: '/api/units/:id/coverage', url: (i) => `/api/units/${i.communityA}/coverage`, as: 'secretary_a', status: 200, outside: { as: 'secretary_b' },
+    bad: [{ url: (i) => `/api/units/${i.communityA}/coverage?gapLimit=-5`, body: () => undefined }] },
+
+  // ---- party organisations ----
+  { method: 'POST', route: '/api/units/:id/party-org', url: (i) => `/api/units/${i.gridA1}/party-org`, body: () => ({ kind: 'branch', name: '甲一网格党支部', foundedOn: '2020-07-01' }), as: 'secretary_a', status: 201, outside: { as: 'secretary_b' },
+    bad: [{ body: () => ({ kind: 'group', name: '错类党小组' }) }, { body: () => ({ kind: 'branch', name: 'x', foundedOn: '2020-02-30' }) }, { body: () => ({ kind: 'club', name: 'x' }) }] },
+  { method: 'PATCH', route: '/api/party-orgs/:id', prepare: async ({ grid, f }) => ({ org: (await grid.bindPartyOrg(systemContext('t'), f.communityA, { kind: 'committee', name: '甲社区党委' })).id }),
+    url: (i) => `/api/party-orgs/${i.org}`, body: () => ({ name: '中共甲社区委员会' }), as: 'secretary_a', status: 200, outside: { as: 'secretary_b' },
+    bad: [{ body: () => ({ kind: 'group' }) }, { body: () => ({ secretaryPersonId: 999999 }) }] },
+  { method: 'DELETE', route: '/api/party-orgs/:id', prepare: async ({ grid, f }) => ({ org2: (await grid.bindPartyOrg(systemContext('t'), f.gridA2, { kind: 'branch', name: '甲二网格党支部' })).id }),
+    url: (i) => `/api/party-orgs/${i.org2}`, as: 'secretary_a', status: 204, outside: { as: 'secretary_b' }, bad: [{ url: () => '/api/party-orgs/987654', body: () => undefined, status: 404 }] },
+
+  // ---- people and posts ----
+  { method: 'GET', route: '/api/people', url: (i) => `/api/people?unitId=${i.communityA}`, as: 'secretary_a', status: 200, outside: { as: 'secretary_b' }, bad: [{ url: () => '/api/people?limit=100000', body: () => undefined }] },
+  { method: 'POST', route: '/api/people', url: () => '/api/people', body: (i) => ({ unitId: i.communityA, name: '赵六' }), as: 'secretary_a', status: 201, outside: { as: 'secretary_b' },
+    bad: [{ body: (i) => ({ unitId: i.communityA, name: '   ' }) }, { body: (i) => ({ unitId: i.communityA }) }] },
+  { method: 'PATCH', route: '/api/people/:id', prepare: async ({ grid, f }) => ({ person: (await grid.createPerson(systemContext('t'), { unitId: f.communityA, name: '孙七' })).id }),
+    url: (i) => `/api/people/${i.person}`, body: () => ({ note: '楼长候选' }), as: 'secretary_a', status: 200, outside: { as: 'secretary_b' }, bad: [{ body: () => ({ name: '' }) }] },
+  { method: 'POST', route: '/api/units/:id/posts', url: (i) => `/api/units/${i.gridA2}/posts`, body: () => ({ role: 'grid_worker', personName: '周八', startedOn: '2025-01-01' }), as: 'secretary_a', status: 201, outside: { as: 'secretary_b' },
+    bad: [{ body: () => ({ role: 'community_secretary', personName: '周八', startedOn: '2025-01-01' }) }, { body: () => ({ role: 'grid_worker', personName: '周八', startedOn: '2025-01-01', endedOn: '2024-01-01' }) },
+      { body: () => ({ role: 'grid_worker', startedOn: '2025-01-01' }) }, { body: () => ({ role: 'grid_worker', personName: 'x', startedOn: '2025-13-01' }) }] },
+  { method: 'PATCH', route: '/api/posts/:id', prepare: async ({ grid, f }) => ({ post: (await grid.appointPost(systemContext('t'), f.gridA2, { role: 'grid_leader', personName: '吴九', startedOn: '2023-05-01' })).id }),
+    url: (i) => `/api/posts/${i.post}`, body: () => ({ endedOn: '2026-06-30' }), as: 'secretary_a', status: 200, outside: { as: 'secretary_b' }, bad: [{ body: () => ({ endedOn: '2020-01-01' }) }] },
+  { method: 'DELETE', route: '/api/posts/:id', prepare: async ({ grid, f }) => ({ post2: (await grid.appointPost(systemContext('t'), f.buildingA1, { role: 'building_leader', personName: '郑十', startedOn: '2023-05-01' })).id }),
+    url: (i) => `/api/posts/${i.post2}`, as: 'secretary_a', status: 204, outside: { as: 'secretary_b' }, bad: [{ url: () => '/api/posts/99999999', body: () => undefined, status: 404 }] },
+
+  // ---- linked organisations ----
+  { method: 'POST', route: '/api/units/:id/linked-orgs', url: (i) => `/api/units/${i.communityA}/linked-orgs`, body: () => ({ kind: 'property_company', name: '甲物业' }), as: 'secretary_a', status: 201, outside: { as: 'secretary_b' },
+    bad: [{ body: () => ({ kind: 'bank', name: 'x' }) }, { body: () => ({ kind: 'co_building', name: 'x', startedOn: '2024-05-01', endedOn: '2024-01-01' }) }] },
+  { method: 'PATCH', route: '/api/linked-orgs/:id', prepare: async ({ grid, f }) => ({ lo: (await grid.addLinkedOrg(systemContext('t'), f.communityA, { kind: 'social_org', name: '甲志愿队' })).id }),
+    url: (i) => `/api/linked-orgs/${i.lo}`, body: () => ({ contactName: '钱一' }), as: 'secretary_a', status: 200, outside: { as: 'secretary_b' }, bad: [{ body: () => ({ kind: 'x' }) }] },
+  { method: 'DELETE', route: '/api/linked-orgs/:id', prepare: async ({ grid, f }) => ({ lo2: (await grid.addLinkedOrg(systemContext('t'), f.communityA, { kind: 'owners_committee', name: '甲业委会' })).id }),
+    url: (i) => `/api/linked-orgs/${i.lo2}`, as: 'secretary_a', status: 204, outside: { as: 'secretary_b' }, bad: [{ url: () => '/api/linked-orgs/0', body: () => undefined }] },
+
+  // ---- users and grants ----
+  { method: 'GET', route: '/api/roles', url: () => '/api/roles', as: 'leader_a1', status: 200 },
+  { method: 'GET', route: '/api/users', url: () => '/api/users', as: 'street_admin', status: 200, outside: { as: 'worker_a1', status: 403 }, bad: [{ url: () => '/api/users?offset=-1', body: () => undefined }] },
+  { method: 'GET', route: '/api/users/:id', url: (i) => `/api/users/${i.users.leader_a1.id}`, as: 'secretary_a', status: 200, outside: { as: 'secretary_b' }, bad: [{ url: () => '/api/users/x', body: () => undefined }] },
+  { method: 'POST', route: '/api/users', url: () => '/api/users', body: (i) => ({ username: 'newworker', displayName: '新网格员', role: 'grid_worker', unitId: i.gridA1 }), as: 'street_admin', status: 201,
+    outside: { as: 'street_admin', body: (i) => ({ username: 'outsider', displayName: '区外', role: 'grid_worker', unitId: i.district }) },
+    bad: [{ body: (i) => ({ username: 'x', displayName: 'x', role: 'grid_worker', unitId: i.gridA1 }) }, { body: (i) => ({ username: 'newworker2', displayName: 'x', role: 'emperor', unitId: i.gridA1 }) },
+      { body: (i) => ({ username: 'worker_a1', displayName: 'x', role: 'grid_worker', unitId: i.gridA1 }), status: 409 }, { body: (i) => ({ username: 'sneaky', displayName: 'x', role: 'district_admin', unitId: i.street }), status: 403 }] },
+  { method: 'PATCH', route: '/api/users/:id', url: (i) => `/api/users/${i.users.worker_b1.id}`, body: () => ({ displayName: '乙一网格员' }), as: 'street_admin', status: 200,
+    outside: { as: 'street_admin', url: (i) => `/api/users/${i.users.district_admin.id}` }, bad: [{ body: () => ({ displayName: '' }) }, { body: () => ({ password: 'x' }) }] },
+  { method: 'POST', route: '/api/users/:id/reset-password', url: (i) => `/api/users/${i.users.worker_b1.id}/reset-password`, as: 'street_admin', status: 200,
+    outside: { as: 'street_admin', url: (i) => `/api/users/${i.users.auditor.id}/reset-password` }, bad: [{ url: () => '/api/users/0/reset-password', body: () => undefined }] },
+  { method: 'POST', route: '/api/users/:id/grants', url: (i) => `/api/users/${i.users.worker_b1.id}/grants`, body: (i) => ({ role: 'grid_leader', unitId: i.gridB1 }), as: 'street_admin', status: 201,
+    outside: { as: 'street_admin', body: (i) => ({ role: 'grid_leader', unitId: i.district }) }, bad: [{ body: (i) => ({ role: 'grid_leader' }) }, { body: (i) => ({ role: 'auditor', unitId: i.gridB1 }), status: 403 }] },
+  { method: 'DELETE', route: '/api/grants/:id', prepare: async () => ({}), url: (i) => `/api/grants/${i.grantToRevoke}`, as: 'street_admin', status: 204,
+    outside: { as: 'secretary_b' }, bad: [{ url: () => '/api/grants/424242', body: () => undefined, status: 404 }] },
+
+  // ---- audit ----
+  { method: 'GET', route: '/api/audit', url: () => '/api/audit?action=unit.', as: 'auditor', status: 200,
+    outside: { as: 'auditor_b', url: (i) => `/api/audit?unitId=${i.communityA}` }, bad: [{ url: () => '/api/audit?from=yesterday', body: () => undefined }, { url: () => '/api/audit?limit=9999', body: () => undefined }] },
+];
+
+let h: TestApp;
+let f: TinyLocality;
+let sessions: Record<string, Session>;
+let grid: GridService;
+
+beforeAll(async () => {
+  h = await createTestApp();
+  f = await buildTinyLocality(h.database, h.clock.now);
+  sessions = await loginAll(h.app, f);
+  grid = new GridService(h.database.db, h.clock.now);
+});
+afterAll(async () => h?.close());
+
+async function expectNothingWritten(run: () => Promise<{ statusCode: number; body: string }>, status: number, recordsAttempt = false) {
+  const before = await fingerprint(h.database.db);
+  const res = await run();
+  expect(res.statusCode, res.body).toBe(status);
+  const body = JSON.parse(res.body);
+  expect(body.messages['zh-CN']).toMatch(/\S/);
+  expect(body.messages.en).toMatch(/\S/);
+  expect(typeof body.code).toBe('string');
+  const after = await fingerprint(h.database.db);
+  if (recordsAttempt) {
+    // only the user row (failure count) and the audit log may change
+    for (const t of Object.keys(before)) if (t !== 'app_user' && t !== 'audit_log') expect(after[t], t).toBe(before[t]);
+  } else {
+    expect(after).toEqual(before);
+  }
+}
+
+describe.each(CASES)('$method $route', (c) => {
+  let ids: Ids;
+  beforeAll(async () => {
+    const extra = c.prepare ? await c.prepare({ grid, f }) : {};
+    if (c.route === '/api/grants/:id') {
+      const r = await call(h.app, sessions.street_admin, 'POST', `/api/users/${f.users.worker_a1.id}/grants`, { role: 'grid_worker', unitId: f.gridA2 });
+      extra.grantToRevoke = r.json().id;
+    }
+    ids = { ...f, ...extra } as Ids;
+  });
+
+  if (!c.public) {
+    it('unauthenticated → 401, nothing written', async () => {
+      await expectNothingWritten(() => call(h.app, null, c.method, c.url(ids), c.body?.(ids)), 401);
+    });
+  }
+  if (c.outside) {
+    it(`outside the caller's scope → ${c.outside.status ?? 404}, nothing written`, async () => {
+      const o = c.outside!;
+      await expectNothingWritten(() => call(h.app, sessions[o.as], c.method, (o.url ?? c.url)(ids), (o.body ?? c.body)?.(ids)), o.status ?? 404);
+    });
+  }
+  for (const [n, bad] of (c.bad ?? []).entries()) {
+    it(`bad input #${n + 1} → ${bad.status ?? 400} with a clear message, nothing written`, async () => {
+      const session = c.public ? null : sessions[c.as];
+      await expectNothingWritten(() => call(h.app, session, c.method, (bad.url ?? c.url)(ids), bad.body(ids)), bad.status ?? 400, bad.recordsAttempt);
+    });
+  }
+  it(`success in scope → ${c.status}`, async () => {
+    const session = c.public ? null : sessions[c.as];
+    const res = await call(h.app, session, c.method, c.url(ids), c.body?.(ids));
+    expect(res.statusCode, res.body).toBe(c.status);
+  });
+});
+
+describe('the matrix', () => {
+  it('covers every registered API route', () => {
+    const covered = new Set(CASES.map((c) => `${c.method} ${c.route}`));
+    const api = h.app.registeredRoutes.filter((r) => r.url.startsWith('/api/')).map((r) => `${r.method} ${r.url}`);
+    expect(api.filter((r) => !covered.has(r))).toEqual([]);
+  });
+});

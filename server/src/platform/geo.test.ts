@@ -242,6 +242,8 @@ describe('parseBoundary: rejections', () => {
     // Position indices refer to the input, even after repeated positions were dropped.
     const withRepeats = rejected({ type: 'Polygon', coordinates: [[[0, 0], [0, 0], [1, 1], [1, 0], [1, 0], [0, 1], [0, 0]]] });
     expect(withRepeats.en).toMatch(/the edge from position 1 to 2 meets the edge from position 4 to 5/);
+    const closingRepeats = rejected({ type: 'Polygon', coordinates: [[[0, 0], [0, 1], [1, 0], [1, 1], [1, 1], [0, 0], [0, 0]]] });
+    expect(closingRepeats.en).toMatch(/the edge from position 1 to 2 meets the edge from position 4 to 5/);
     // A self-intersecting hole in a MultiPolygon.
     const hole = rejected({ type: 'MultiPolygon', coordinates: [[rect(0, 0, 1, 1)], [rect(2, 0, 6, 4), [[3, 1], [4, 2], [4, 1], [3, 2], [3, 1]]]] });
     expect(hole.en).toMatch(/^Polygon 1, ring 1 \(hole\) \(coordinates\[1\]\[1\]\) crosses itself/);
@@ -254,12 +256,14 @@ describe('parseBoundary: rejections', () => {
 
     const perPolygon = 4_600;
     const count = Math.floor(MAX_TOTAL_VERTICES / perPolygon) + 1;
-    const polygons = Array.from({ length: count }, (_, i) => [circle(100 + i, 30, 0.1, perPolygon)]);
-    const started = performance.now();
+    // The self-intersecting first polygon is not what gets reported: counting comes before geometry.
+    const bowtie: Position[] = [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]];
+    const polygons = [[bowtie], ...Array.from({ length: count }, (_, i) => [circle(100 + i, 30, 0.1, perPolygon)])];
     const total = rejected({ type: 'MultiPolygon', coordinates: polygons });
-    expect(total.en).toMatch(new RegExp(`^Too many vertices: the boundary has at least ${count * perPolygon} .* more than the ${MAX_TOTAL_VERTICES} allowed`));
+    expect(total.en).toMatch(
+      new RegExp(`^Too many vertices: the boundary has at least ${4 + count * perPolygon} \\(counted up to polygon ${count}, ring 0 \\(outer ring\\)\\), more than the ${MAX_TOTAL_VERTICES} allowed`),
+    );
     expect(total['zh-CN']).toMatch(/顶点过多/);
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('rejects a hole that is not inside its outer ring', () => {
@@ -270,6 +274,8 @@ describe('parseBoundary: rejections', () => {
     // Every vertex of the hole is in one arm of the U or the other, but its edges cross the notch.
     const bridging = rejected({ type: 'Polygon', coordinates: [U_SHAPE, rect(1, 5, 9, 7)] });
     expect(bridging.en).toBe('Ring 1 (hole) (coordinates[1]) is not inside its outer ring: the edge from position 0 to 1 goes outside it');
+    const repeated = rejected({ type: 'Polygon', coordinates: [U_SHAPE, [[1, 5], [1, 5], [9, 5], [9, 7], [1, 7], [1, 5]]] });
+    expect(repeated.en).toMatch(/the edge from position 1 to 2 goes outside it$/);
   });
 });
 

@@ -10,7 +10,7 @@
 // or containing a pole are not supported.
 //
 // Robustness: every orientation / on-edge decision uses one distance tolerance, EDGE_TOLERANCE_DEG.
-// It is ~0.1 mm on the ground, far below survey precision, yet about 10^5 times larger than the
+// It is ~0.1 mm on the ground, far below survey precision, yet over 10^4 times larger than the
 // rounding error of double arithmetic on coordinates up to 180 (ulp(180) ≈ 2.8e-14), so a point
 // classified as strictly left/right of a line really is there: the sign is exact outside the band,
 // and inside the band the point counts as on the line. That is what lets grid polygons that tile their
@@ -242,19 +242,32 @@ function segBox(a: Position, b: Position): Seg {
 }
 
 /**
- * Visits every pair of segments whose bboxes overlap (within TOL) until `visit` returns true, and returns
- * that pair. Sorting by minX makes boundary-like inputs near-linear; the worst case is still the plain
- * O(n²) pairwise test, which the vertex limits keep affordable.
+ * Visits every pair of segments whose bboxes overlap (within TOL), by index into `segs`, until `visit`
+ * returns true, and returns that pair. Sorting by minX makes boundary-like inputs near-linear; the worst
+ * case (every edge spanning the same x range) is the plain O(n²) pairwise test, which the vertex limits
+ * keep affordable. The scan reads typed arrays because it is the hot loop of validation.
  */
-function findPair<S extends Seg>(segs: S[], visit: (s: S, t: S) => boolean): [S, S] | null {
-  const sorted = [...segs].sort((s, t) => s.minX - t.minX);
-  for (let i = 0; i < sorted.length; i++) {
-    const s = sorted[i];
-    const limit = s.maxX + TOL;
-    for (let j = i + 1; j < sorted.length && sorted[j].minX <= limit; j++) {
-      const t = sorted[j];
-      if (t.minY > s.maxY + TOL || t.maxY < s.minY - TOL) continue;
-      if (visit(s, t)) return [s, t];
+function findPair(segs: readonly Seg[], visit: (s: number, t: number) => boolean): [number, number] | null {
+  const n = segs.length;
+  const order = Array.from({ length: n }, (_, k) => k).sort((p, q) => segs[p].minX - segs[q].minX);
+  const minX = new Float64Array(n);
+  const maxX = new Float64Array(n);
+  const minY = new Float64Array(n);
+  const maxY = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const seg = segs[order[r]];
+    minX[r] = seg.minX;
+    maxX[r] = seg.maxX;
+    minY[r] = seg.minY;
+    maxY[r] = seg.maxY;
+  }
+  for (let i = 0; i < n; i++) {
+    const limit = maxX[i] + TOL;
+    const low = minY[i] - TOL;
+    const high = maxY[i] + TOL;
+    for (let j = i + 1; j < n && minX[j] <= limit; j++) {
+      if (minY[j] > high || maxY[j] < low) continue;
+      if (visit(order[i], order[j])) return [order[i], order[j]];
     }
   }
   return null;
@@ -263,19 +276,31 @@ function findPair<S extends Seg>(segs: S[], visit: (s: S, t: S) => boolean): [S,
 // ---------------------------------------------------------------------------------------------------
 // Ring checks (on the distinct vertices of a ring: consecutive duplicates removed, closing one implied)
 
-function distinctVertices(ring: Ring): { v: Position[]; orig: number[] } {
+/**
+ * The ring's distinct vertices, with where each came from so that problems name the input positions:
+ * edge k of the result runs from input position `from[k]` to `to[k]` (the last and first positions of
+ * runs of repeats), and vertex k is input position `at[k]`.
+ */
+function distinctVertices(ring: Ring): { v: Position[]; at: number[]; from: number[]; to: number[] } {
   const v: Position[] = [];
-  const orig: number[] = [];
+  const at: number[] = [];
+  const last: number[] = [];
   for (let i = 0; i + 1 < ring.length; i++) {
-    if (v.length > 0 && samePoint(v[v.length - 1], ring[i])) continue;
+    if (v.length > 0 && samePoint(v[v.length - 1], ring[i])) {
+      last[last.length - 1] = i;
+      continue;
+    }
     v.push(ring[i]);
-    orig.push(i);
+    at.push(i);
+    last.push(i);
   }
+  let closeAt = ring.length - 1;
   while (v.length > 1 && samePoint(v[v.length - 1], v[0])) {
     v.pop();
-    orig.pop();
+    last.pop();
+    closeAt = at.pop() ?? closeAt;
   }
-  return { v, orig };
+  return { v, at, from: last, to: [...at.slice(1), closeAt] };
 }
 
 /** All vertices coincide or lie within TOL of one line: the ring encloses nothing at all. */
@@ -317,23 +342,19 @@ function foldsBack(a: Position, b: Position, c: Position): boolean {
   return onSegment(c, a, b) || onSegment(a, b, c);
 }
 
-interface RingSeg extends Seg {
-  i: number;
-}
-
 /** Indices of two edges of the ring that meet other than at their shared vertex, or null. */
 function findSelfIntersection(v: Position[]): [number, number] | null {
   const n = v.length;
-  const segs: RingSeg[] = [];
-  for (let i = 0; i < n; i++) segs.push({ ...segBox(v[i], v[(i + 1) % n]), i });
+  const segs: Seg[] = [];
+  for (let i = 0; i < n; i++) segs.push(segBox(v[i], v[(i + 1) % n]));
   const hit = findPair(segs, (s, t) => {
-    const i = Math.min(s.i, t.i);
-    const j = Math.max(s.i, t.i);
+    const i = Math.min(s, t);
+    const j = Math.max(s, t);
     if (j === i + 1) return foldsBack(v[i], v[j], v[(j + 1) % n]);
     if (i === 0 && j === n - 1) return foldsBack(v[j], v[0], v[1]);
-    return segmentsMeet(s.a, s.b, t.a, t.b);
+    return segmentsMeet(segs[i].a, segs[i].b, segs[j].a, segs[j].b);
   });
-  return hit ? [Math.min(hit[0].i, hit[1].i), Math.max(hit[0].i, hit[1].i)] : null;
+  return hit ? [Math.min(hit[0], hit[1]), Math.max(hit[0], hit[1])] : null;
 }
 
 /** A point strictly inside a simple ring: the middle of the widest interior span on a horizontal line
@@ -382,12 +403,8 @@ interface ChildEdge {
   ringId: number;
   /** Parameters along the edge where a parent vertex lies on it. */
   splits: number[];
-  contact: boolean;
-}
-
-interface TaggedSeg extends Seg {
-  /** null for a parent edge. */
-  edge: ChildEdge | null;
+  /** Parent edges it touches; empty when it touches none. */
+  touching: Seg[];
 }
 
 function firstOutsideVertex(child: Poly[], parent: Poly[]): Breach | null {
@@ -427,7 +444,9 @@ function findBreach(child: Poly[], parent: Poly[]): Breach | null {
     if (outside) return outside;
   }
 
-  const segs: TaggedSeg[] = [];
+  const segs: Seg[] = [];
+  /** Parallel to segs: the child edge, or null for a parent edge. */
+  const owners: Array<ChildEdge | null> = [];
   const ringFirst: Array<{ polygon: number; ring: number; first: Position }> = [];
   const ringTouched: boolean[] = [];
   for (let p = 0; p < child.length; p++) {
@@ -438,8 +457,9 @@ function findBreach(child: Poly[], parent: Poly[]): Breach | null {
       ringFirst.push({ polygon: p, ring: r, first: ring[0] });
       ringTouched.push(false);
       for (let i = 0; i + 1 < ring.length; i++) {
-        const edge: ChildEdge = { polygon: p, ring: r, position: i, ringId, splits: [], contact: false };
-        segs.push({ ...segBox(ring[i], ring[i + 1]), edge });
+        const edge: ChildEdge = { polygon: p, ring: r, position: i, ringId, splits: [], touching: [] };
+        segs.push(segBox(ring[i], ring[i + 1]));
+        owners.push(edge);
       }
     }
   }
@@ -450,16 +470,17 @@ function findBreach(child: Poly[], parent: Poly[]): Breach | null {
         // Parent edges away from the child cannot touch it; dropping them keeps the sweep small.
         if (seg.maxX < childBox.minLng - TOL || seg.minX > childBox.maxLng + TOL) continue;
         if (seg.maxY < childBox.minLat - TOL || seg.minY > childBox.maxLat + TOL) continue;
-        segs.push({ ...seg, edge: null });
+        segs.push(seg);
+        owners.push(null);
       }
     }
   }
 
   const crossing = findPair(segs, (s, t) => {
-    const c = s.edge ? s : t;
-    const q = s.edge ? t : s;
-    const edge = c.edge;
-    if (!edge || q.edge) return false;
+    const edge = owners[s] ?? owners[t];
+    if (!edge || (owners[s] && owners[t])) return false;
+    const c = owners[s] ? segs[s] : segs[t];
+    const q = owners[s] ? segs[t] : segs[s];
     if (crossesProperly(c.a, c.b, q.a, q.b)) return true;
     let touched = onSegment(c.a, q.a, q.b) || onSegment(c.b, q.a, q.b);
     for (const end of [q.a, q.b]) {
@@ -469,7 +490,7 @@ function findBreach(child: Poly[], parent: Poly[]): Breach | null {
       }
     }
     if (touched) {
-      edge.contact = true;
+      edge.touching.push(q);
       ringTouched[edge.ringId] = true;
     }
     return false;
@@ -477,21 +498,26 @@ function findBreach(child: Poly[], parent: Poly[]): Breach | null {
   const edgeBreach = (e: ChildEdge): Breach =>
     firstOutsideVertex(child, parent) ?? { kind: 'edge', polygon: e.polygon, ring: e.ring, position: e.position };
   if (crossing) {
-    const e = crossing[0].edge ?? crossing[1].edge;
+    const e = owners[crossing[0]] ?? owners[crossing[1]];
     if (e) return edgeBreach(e);
   }
 
-  for (const seg of segs) {
-    const e = seg.edge;
-    if (!e || !e.contact) continue;
+  for (let k = 0; k < segs.length; k++) {
+    const e = owners[k];
+    const seg = segs[k];
+    if (!e || e.touching.length === 0) continue;
     const dx = seg.b[0] - seg.a[0];
     const dy = seg.b[1] - seg.a[1];
     const len = Math.hypot(dx, dy);
     const ts = [0, ...e.splits.sort((u, w) => u - w), 1];
-    for (let k = 0; k + 1 < ts.length; k++) {
-      if ((ts[k + 1] - ts[k]) * len <= TOL) continue;
-      const tm = (ts[k] + ts[k + 1]) / 2;
-      if (locateInPolys(seg.a[0] + tm * dx, seg.a[1] + tm * dy, parent) === OUTSIDE) return edgeBreach(e);
+    for (let m = 0; m + 1 < ts.length; m++) {
+      if ((ts[m + 1] - ts[m]) * len <= TOL) continue;
+      const tm = (ts[m] + ts[m + 1]) / 2;
+      const mid: Position = [seg.a[0] + tm * dx, seg.a[1] + tm * dy];
+      // A piece running along a parent edge (shared edges, the common case) is on the boundary; only
+      // the other pieces need the full point-in-polygon test.
+      if (e.touching.some((q) => onSegment(mid, q.a, q.b))) continue;
+      if (locateInPolys(mid[0], mid[1], parent) === OUTSIDE) return edgeBreach(e);
     }
   }
   for (let id = 0; id < ringFirst.length; id++) {
@@ -646,7 +672,7 @@ function checkPolygon(rings: Ring[], siteOf: (ring: number) => Site): Poly {
   const cleaned: Poly = [];
   for (let r = 0; r < rings.length; r++) {
     const site = siteOf(r);
-    const { v, orig } = distinctVertices(rings[r]);
+    const { v, from, to } = distinctVertices(rings[r]);
     const zeroArea = () =>
       reject(
         `${site.zh}（${site.path}）面积为零：所有顶点重合或共线`,
@@ -655,8 +681,7 @@ function checkPolygon(rings: Ring[], siteOf: (ring: number) => Site): Poly {
     if (isDegenerate(v)) zeroArea();
     const hit = findSelfIntersection(v);
     if (hit) {
-      const closing = rings[r].length - 1;
-      const [i, j] = hit.map((k) => [orig[k], k + 1 < v.length ? orig[k + 1] : closing]);
+      const [i, j] = hit.map((k) => [from[k], to[k]]);
       reject(
         `${site.zh}（${site.path}）自相交：坐标点 ${i[0]}→${i[1]} 的边与坐标点 ${j[0]}→${j[1]} 的边相交或重叠`,
         `${capitalise(site.en)} (${site.path}) crosses itself: the edge from position ${i[0]} to ${i[1]} meets the edge from position ${j[0]} to ${j[1]}`,
@@ -669,18 +694,18 @@ function checkPolygon(rings: Ring[], siteOf: (ring: number) => Site): Poly {
     const breach = findBreach([[cleaned[h]]], [[cleaned[0]]]);
     if (!breach || breach.kind === 'hole') continue;
     const site = siteOf(h);
-    const { orig } = distinctVertices(rings[h]);
-    const from = orig[breach.position];
+    // Breach positions index the cleaned hole; map them back to the input.
+    const { at, from, to } = distinctVertices(rings[h]);
+    const k = breach.position;
     if (breach.kind === 'vertex') {
       reject(
-        `${site.zh}（${site.path}）不在外环内：坐标点 ${from} 位于外环之外`,
-        `${capitalise(site.en)} (${site.path}) is not inside its outer ring: position ${from} lies outside it`,
+        `${site.zh}（${site.path}）不在外环内：坐标点 ${at[k]} 位于外环之外`,
+        `${capitalise(site.en)} (${site.path}) is not inside its outer ring: position ${at[k]} lies outside it`,
       );
     }
-    const to = breach.position + 1 < orig.length ? orig[breach.position + 1] : rings[h].length - 1;
     reject(
-      `${site.zh}（${site.path}）不在外环内：坐标点 ${from}→${to} 的边越出了外环`,
-      `${capitalise(site.en)} (${site.path}) is not inside its outer ring: the edge from position ${from} to ${to} goes outside it`,
+      `${site.zh}（${site.path}）不在外环内：坐标点 ${from[k]}→${to[k]} 的边越出了外环`,
+      `${capitalise(site.en)} (${site.path}) is not inside its outer ring: the edge from position ${from[k]} to ${to[k]} goes outside it`,
     );
   }
   return cleaned;

@@ -37,6 +37,18 @@ export interface DemoSeedContext {
   plantedGaps: { unitId: number; gap: 'party_org' | 'leader' | 'role'; role: string | null }[];
 }
 
+/**
+ * What the reliability suites need to know of a module (see docs/reliability.md). The access-leak suite asks
+ * every role at every level for each probe's objects; the fuzz suite generates requests from every route's
+ * schema on its own and only needs `fuzzFixtures` to find ids worth aiming at.
+ */
+export interface ReliabilityHooks {
+  /** read routes serving one object: the objects to try, each with its URL and the path of its unit */
+  leakProbes?: { route: string; permission: Permission; objects: (db: Db) => Promise<{ url: string; unitPath: string }[]> }[];
+  /** list routes: the paths of the units of every item the caller was given must lie in their scope */
+  leakListProbes?: { route: string; permission: Permission; urls: (db: Db) => Promise<string[]>; itemUnitPaths: (body: unknown, db: Db) => Promise<string[]> }[];
+}
+
 export interface ModuleManifest {
   name: string;
   /** folder of plain .sql migrations, applied with everyone else's in file-name order */
@@ -47,6 +59,7 @@ export interface ModuleManifest {
   routes?: (app: FastifyInstance, services: AppServices) => void | Promise<void>;
   /** adds the module's part of the deterministic demo locality */
   seedDemo?: (ctx: DemoSeedContext) => Promise<void>;
+  reliability?: ReliabilityHooks;
   /** OpenAPI tag */
   tag?: { name: string; description: string };
 }

@@ -90,7 +90,13 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       tags: MODULES.flatMap((m) => (m.tag ? [m.tag] : [])),
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true, transformStaticCSP: (h) => h });
+  // The API description is public; its routes are marked so before the auth hook sees them.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...(route.config ?? {}), public: true };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
+  });
 
   const auth = new AuthService(database.db, config, services.now);
   registerAuthHooks(app, auth);

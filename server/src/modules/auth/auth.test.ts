@@ -93,6 +93,16 @@ describe('lockout', () => {
   });
 });
 
+describe('public routes', () => {
+  it('the OpenAPI description and /healthz need no login; the API does', async () => {
+    const doc = await h.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(doc.statusCode).toBe(200);
+    expect(Object.keys(doc.json().paths)).toContain('/api/units/{id}');
+    expect((await h.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await h.app.inject({ method: 'GET', url: '/api/units/roots' })).statusCode).toBe(401);
+  });
+});
+
 describe('headers', () => {
   it('sends CSP, frame, nosniff and referrer headers', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/healthz' });

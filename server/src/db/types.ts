@@ -162,6 +162,182 @@ export interface RoleGrantTable {
   granted_at: Generated<Date>;
 }
 
+
+type Numeric = ColumnType<string, string | number | undefined, string | number>;
+
+export interface HouseTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  address: string;
+  building: string | null;
+  unit_no: string | null;
+  room: string | null;
+  exclusive_area: Numeric | null;
+  usage: Generated<string>;
+  sources: Generated<Json<Record<string, string>>>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  archived_at: Timestamp | null;
+}
+
+export interface HouseholdTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  kind: string;
+  code: string | null;
+  name: string;
+  house_id: number | null;
+  head_resident_id: number | null;
+  address: string | null;
+  sources: Generated<Json<Record<string, string>>>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  archived_at: Timestamp | null;
+}
+
+export interface ResidentTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  household_id: number | null;
+  house_id: number | null;
+  name: string;
+  name_initials: Generated<string>;
+  gender: Generated<string>;
+  birth_date: DateOnly | null;
+  id_cipher: string | null;
+  id_hash: string | null;
+  id_head: string | null;
+  id_last4: string | null;
+  phone_cipher: string | null;
+  phone_hash: string | null;
+  phone_head: string | null;
+  phone_last4: string | null;
+  registration: Generated<string>;
+  relation_to_head: string | null;
+  address: string | null;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  sensitive_tags: ColumnType<string[], string[] | undefined, string[]>;
+  sources: Generated<Json<Record<string, string>>>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  archived_at: Timestamp | null;
+}
+
+export interface HouseOwnerTable {
+  district_id: number;
+  house_id: number;
+  resident_id: number;
+  share: Numeric;
+}
+
+export interface FacilityTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  kind: string;
+  name: string;
+  address: string | null;
+  lng: number | null;
+  lat: number | null;
+  status: Generated<string>;
+  note: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface HazardTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  facility_id: number | null;
+  category: string;
+  description: string;
+  severity: string;
+  status: Generated<string>;
+  found_on: DateOnly;
+  found_by_user_id: number | null;
+  owner_unit: string | null;
+  lng: number | null;
+  lat: number | null;
+  resolved_on: DateOnly | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface PartyMemberTable {
+  district_id: number;
+  id: Generated<number>;
+  resident_id: number;
+  party_org_id: number | null;
+  unit_id: number;
+  category: string;
+  status: string;
+  joined_on: DateOnly | null;
+  work_unit: string | null;
+  registered_unit_id: number | null;
+  registered_on: DateOnly | null;
+  left_on: DateOnly | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ContactGroupTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  name: string;
+  leader_member_id: number | null;
+  created_at: Generated<Date>;
+}
+
+export interface ContactGroupMemberTable {
+  district_id: number;
+  group_id: number;
+  member_id: number;
+}
+
+export interface ContactLinkTable {
+  district_id: number;
+  household_id: number;
+  member_id: number;
+  assigned_on: DateOnly;
+  assigned_by: number | null;
+}
+
+export interface ContactVisitTable {
+  district_id: number;
+  id: Generated<number>;
+  household_id: number;
+  member_id: number;
+  visited_on: DateOnly;
+  note: string | null;
+  created_by: number | null;
+  created_at: Generated<Date>;
+}
+
+export interface MemberPostTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  title: string;
+  duties: string | null;
+  capacity: Generated<number>;
+  created_at: Generated<Date>;
+  archived_at: Timestamp | null;
+}
+
+export interface MemberPostClaimTable {
+  district_id: number;
+  id: Generated<number>;
+  post_id: number;
+  member_id: number;
+  claimed_on: DateOnly;
+  ended_on: DateOnly | null;
+}
+
 export interface Database {
   schema_migration: SchemaMigrationTable;
   deployment: DeploymentTable;
@@ -177,4 +353,17 @@ export interface Database {
   staff_post: StaffPostTable;
   linked_org: LinkedOrgTable;
   role_grant: RoleGrantTable;
+  house: HouseTable;
+  household: HouseholdTable;
+  resident: ResidentTable;
+  house_owner: HouseOwnerTable;
+  facility: FacilityTable;
+  hazard: HazardTable;
+  party_member: PartyMemberTable;
+  contact_group: ContactGroupTable;
+  contact_group_member: ContactGroupMemberTable;
+  contact_link: ContactLinkTable;
+  contact_visit: ContactVisitTable;
+  member_post: MemberPostTable;
+  member_post_claim: MemberPostClaimTable;
 }

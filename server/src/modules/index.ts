@@ -4,5 +4,7 @@ import { authModule } from './auth/auth.manifest.ts';
 import { gridModule } from './grid/grid.manifest.ts';
 import { usersModule } from './users/users.manifest.ts';
 import { auditModule } from './audit/audit.manifest.ts';
+import { basedataModule } from './basedata/basedata.manifest.ts';
+import { partyModule } from './party/party.manifest.ts';
 
-export const MODULES: ModuleManifest[] = [authModule, gridModule, usersModule, auditModule];
+export const MODULES: ModuleManifest[] = [authModule, gridModule, usersModule, auditModule, basedataModule, partyModule];

@@ -10,6 +10,10 @@ import { UsersService } from './modules/users/users.service.ts';
 import { systemContext } from './platform/context.ts';
 import { isRoleCode, ROLES } from '../../shared/permissions.ts';
 import { listPresetIds } from './modules/grid/preset.ts';
+import { loadKeyring, runKeysCommand, type PiiTableSpec } from './platform/crypto/index.ts';
+
+// The tables `keys rotate` and `keys status` walk (residents' ID and phone numbers, once those routes land).
+const PII_TABLES: readonly PiiTableSpec[] = [];
 
 const USAGE = `Usage: tongxin <command> [options]
 
@@ -22,8 +26,11 @@ Commands:
   seed                      seed the deterministic demo locality into an empty database
   user create --username U --name NAME --role ROLE --unit UNIT_ID
                             create an account; prints its one-time password
+  keys init|status|rotate [--resume]|export-env
+                            the personal-data keyring (docs/personal-data.md)
 
-Environment: PORT, HOST, TONGXIN_DATA_DIR (default ./data), DATABASE_URL (PostgreSQL instead of PGlite).`;
+Environment: PORT, HOST, TONGXIN_DATA_DIR (default ./data), DATABASE_URL (PostgreSQL instead of PGlite),
+TONGXIN_PII_KEYRING (the keyring, instead of <data dir>/keys/pii-keyring.json).`;
 
 async function open(config: Config): Promise<DbHandle> {
   if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
@@ -31,6 +38,11 @@ async function open(config: Config): Promise<DbHandle> {
   const applied = await migrateDatabase(database);
   if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
   return database;
+}
+
+async function hasStoredPii(database: DbHandle) {
+  const row = await database.db.selectFrom('resident').select('id').where((eb) => eb.or([eb('id_cipher', 'is not', null), eb('phone_cipher', 'is not', null)])).limit(1).executeTakeFirst();
+  return !!row;
 }
 
 const loginsFile = (config: Config) => path.join(config.dataDir, 'demo-logins.json');
@@ -75,6 +87,7 @@ async function main(argv: string[]) {
   switch (command) {
     case 'start': {
       const database = await open(config);
+      loadKeyring({ dataDir: config.dataDir, createIfMissing: !(await hasStoredPii(database)) });
       if (!(await isInitialised(database))) {
         console.log('Empty database: seeding the demo locality (liwan preset, 逢源街道)…');
         const t = Date.now();
@@ -88,6 +101,8 @@ async function main(argv: string[]) {
     }
     case 'serve': {
       const database = await open(config);
+      // A missing keyring may be created only while nothing is encrypted yet; after that, losing it loses data.
+      loadKeyring({ dataDir: config.dataDir, createIfMissing: !(await hasStoredPii(database)) });
       if (!(await isInitialised(database))) console.warn('The database is not initialised yet: run `init --preset NAME` first.');
       await serve(config, database);
       return;
@@ -102,19 +117,26 @@ async function main(argv: string[]) {
       const { values } = parseArgs({ args: argv.slice(1), options: { preset: { type: 'string' }, 'root-name': { type: 'string' }, admin: { type: 'string' } } });
       if (!values.preset) throw new Error(`init needs --preset (one of ${listPresetIds().join(', ')})`);
       const database = await open(config);
+      const keys = loadKeyring({ dataDir: config.dataDir, createIfMissing: true });
       const result = await initDeployment(database, { preset: values.preset, rootName: values['root-name'], adminUsername: values.admin });
       await database.close();
       console.log(`Initialised with preset ${result.presetId}; root unit ${result.root.name} (#${result.root.id}).`);
       console.log(`First admin: ${result.admin.username}  one-time password: ${result.admin.oneTimePassword}  (must be changed at first login)`);
+      if (keys.source === 'created') console.log(`Created the personal-data keyring ${keys.file}; back it up apart from the database (docs/personal-data.md).`);
       return;
     }
     case 'seed': {
       const database = await open(config);
+      loadKeyring({ dataDir: config.dataDir, createIfMissing: true });
       const demo = await seedDemo(database, config);
       saveLogins(config, demo);
       await database.close();
       console.log(`Seeded the demo street ${demo.street.name} (#${demo.street.id}).`);
       printLogins(config);
+      return;
+    }
+    case 'keys': {
+      process.exitCode = await runKeysCommand(argv.slice(1), { dataDir: config.dataDir, openDatabase: () => open(config), tables: PII_TABLES });
       return;
     }
     case 'user': {

@@ -22,6 +22,12 @@ export const PERMISSIONS = [
   'user.write',
   'grant.write',
   'audit.read',
+  'resident.read',
+  'resident.write',
+  // plaintext ID and phone numbers, on request with a purpose, audited and expiring
+  'resident.reveal',
+  // the sensitive special-group tags (社区矫正, 刑满释放, 严重精神障碍, 信访)
+  'resident.sensitive',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -50,16 +56,18 @@ const EDIT_GRID: Permission[] = [
   'linked_org.write',
 ];
 
+const RESIDENTS_ALL: Permission[] = ['resident.read', 'resident.write', 'resident.reveal', 'resident.sensitive'];
+
 export const ROLE_PERMISSIONS: Record<RoleCode, readonly Permission[]> = {
-  district_admin: [...EDIT_GRID, 'preset.write', 'user.read', 'user.write', 'grant.write', 'audit.read'],
-  street_admin: [...EDIT_GRID, 'user.read', 'user.write', 'grant.write'],
-  community_secretary: [...EDIT_GRID, 'user.read'],
-  grid_leader: [...READ_GRID],
-  grid_worker: [...READ_GRID],
+  district_admin: [...EDIT_GRID, 'preset.write', 'user.read', 'user.write', 'grant.write', 'audit.read', ...RESIDENTS_ALL],
+  street_admin: [...EDIT_GRID, 'user.read', 'user.write', 'grant.write', ...RESIDENTS_ALL],
+  community_secretary: [...EDIT_GRID, 'user.read', ...RESIDENTS_ALL],
+  grid_leader: [...READ_GRID, 'resident.read', 'resident.write', 'resident.sensitive'],
+  grid_worker: [...READ_GRID, 'resident.read', 'resident.write'],
   party_member: ['unit.read', 'party_org.read', 'preset.read'],
   resident: ['unit.read', 'preset.read'],
   // Read-only over everything in scope, including the audit log.
-  auditor: [...READ_GRID, 'user.read', 'audit.read'],
+  auditor: [...READ_GRID, 'user.read', 'audit.read', 'resident.read'],
 };
 
 export const ROLE_LABELS: Record<RoleCode, { 'zh-CN': string; en: string }> = {

@@ -18,6 +18,7 @@ import { validatorCompiler } from './platform/validation.ts';
 import { registerAuthHooks, registerErrorHandler } from './platform/http.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { NotFoundError } from './platform/errors.ts';
+import type { PiiCipher } from './platform/crypto/pii.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,6 +29,7 @@ declare module 'fastify' {
 export interface BuildOptions {
   config: Config;
   database: DbHandle;
+  pii: PiiCipher;
   now?: () => Date;
   logger?: boolean;
 }
@@ -42,7 +44,7 @@ export async function migrateDatabase(database: DbHandle) {
 
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config, database } = options;
-  const services: AppServices = { db: database.db, config, now: options.now ?? (() => new Date()) };
+  const services: AppServices = { db: database.db, config, pii: options.pii, now: options.now ?? (() => new Date()) };
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers["x-csrf-token"]'] },
     bodyLimit: config.bodyLimitBytes,

@@ -10,7 +10,7 @@ import { UsersService } from './modules/users/users.service.ts';
 import { systemContext } from './platform/context.ts';
 import { isRoleCode, ROLES } from '../../shared/permissions.ts';
 import { listPresetIds } from './modules/grid/preset.ts';
-import { loadKeyring, runKeysCommand, type PiiTableSpec } from './platform/crypto/index.ts';
+import { createPiiCipher, loadKeyring, runKeysCommand, type PiiTableSpec } from './platform/crypto/index.ts';
 
 // The tables `keys rotate` and `keys status` walk (residents' ID and phone numbers, once those routes land).
 const PII_TABLES: readonly PiiTableSpec[] = [];
@@ -64,7 +64,8 @@ function printLogins(config: Config) {
 }
 
 async function serve(config: Config, database: DbHandle) {
-  const app = await buildApp({ config, database });
+  const pii = createPiiCipher(loadKeyring({ dataDir: config.dataDir }).keyring);
+  const app = await buildApp({ config, database, pii });
   const shutdown = async (signal: string) => {
     console.log(`\n${signal}: closing…`);
     await app.close();
@@ -87,11 +88,11 @@ async function main(argv: string[]) {
   switch (command) {
     case 'start': {
       const database = await open(config);
-      loadKeyring({ dataDir: config.dataDir, createIfMissing: !(await hasStoredPii(database)) });
+      const keys = loadKeyring({ dataDir: config.dataDir, createIfMissing: !(await hasStoredPii(database)) });
       if (!(await isInitialised(database))) {
         console.log('Empty database: seeding the demo locality (liwan preset, 逢源街道)…');
         const t = Date.now();
-        const demo = await seedDemo(database, config);
+        const demo = await seedDemo(database, config, { pii: createPiiCipher(keys.keyring) });
         saveLogins(config, demo);
         console.log(`Seeded in ${((Date.now() - t) / 1000).toFixed(1)} s.`);
       }
@@ -127,8 +128,8 @@ async function main(argv: string[]) {
     }
     case 'seed': {
       const database = await open(config);
-      loadKeyring({ dataDir: config.dataDir, createIfMissing: true });
-      const demo = await seedDemo(database, config);
+      const keys = loadKeyring({ dataDir: config.dataDir, createIfMissing: true });
+      const demo = await seedDemo(database, config, { pii: createPiiCipher(keys.keyring) });
       saveLogins(config, demo);
       await database.close();
       console.log(`Seeded the demo street ${demo.street.name} (#${demo.street.id}).`);

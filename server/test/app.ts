@@ -4,6 +4,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../src/config.ts';
 import { buildApp } from '../src/app.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { createKeyring, createPiiCipher } from '../src/platform/crypto/index.ts';
 
 export class TestClock {
   constructor(public current: Date = new Date('2026-11-20T02:00:00Z')) {}
@@ -15,6 +16,7 @@ export class TestClock {
 
 export interface TestApp {
   app: FastifyInstance;
+  pii: ReturnType<typeof createPiiCipher>;
   database: TestDatabase;
   clock: TestClock;
   config: Config;
@@ -25,10 +27,12 @@ export async function createTestApp(overrides: Partial<Config> = {}): Promise<Te
   const database = await createTestDatabase();
   const clock = new TestClock();
   const config = { ...loadConfig({ TONGXIN_DATA_DIR: '/tmp/tongxin-test-unused', TONGXIN_WEB_DIST: '/nonexistent' }), loginRateLimitPerMinute: 10_000, ...overrides };
-  const app = await buildApp({ config, database, now: clock.now, logger: false });
+  const pii = createPiiCipher(createKeyring());
+  const app = await buildApp({ config, database, pii, now: clock.now, logger: false });
   await app.ready();
   return {
     app,
+    pii,
     database,
     clock,
     config,

@@ -3,6 +3,7 @@
 // success in scope. A last test checks that every registered route has a row here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GridService } from '../src/modules/grid/grid.service.ts';
+import { ResidentsService } from '../src/modules/basedata/residents.service.ts';
 import { systemContext } from '../src/platform/context.ts';
 import { createTestApp, call, type TestApp, type Session } from './app.ts';
 import { buildTinyLocality, loginAll, type TinyLocality } from './fixtures.ts';
@@ -15,7 +16,7 @@ interface RouteCase {
   method: Method;
   route: string;
   /** creates the objects this case acts on; returns their ids */
-  prepare?: (h: { grid: GridService; f: TinyLocality }) => Promise<Record<string, number>>;
+  prepare?: (h: { grid: GridService; residents: ResidentsService; f: TinyLocality }) => Promise<Record<string, number>>;
   url: (ids: Ids) => string;
   body?: (ids: Ids) => unknown;
   as: string;
@@ -134,6 +135,19 @@ const CASES: RouteCase[] = [
   { method: 'DELETE', route: '/api/grants/:id', prepare: async () => ({}), url: (i) => `/api/grants/${i.grantToRevoke}`, as: 'street_admin', status: 204,
     outside: { as: 'secretary_b' }, bad: [{ url: () => '/api/grants/424242', body: () => undefined, status: 404 }] },
 
+  // ---- residents ----
+  { method: 'GET', route: '/api/residents', url: () => '/api/residents?q=zs', as: 'worker_a1', status: 200, outside: { as: 'member_a1', status: 403 },
+    bad: [{ url: () => '/api/residents?limit=0', body: () => undefined }, { url: () => '/api/residents?tag=vip', body: () => undefined }] },
+  { method: 'GET', route: '/api/residents/:id', prepare: async ({ residents, f }) => ({ resident: (await residents.create(systemContext('t'), { unitId: f.gridA1, name: '钱多多', phone: '13700137000' })).id }),
+    url: (i) => `/api/residents/${i.resident}`, as: 'worker_a1', status: 200, outside: { as: 'secretary_b' }, bad: [{ url: () => '/api/residents/abc', body: () => undefined }] },
+  { method: 'POST', route: '/api/residents', url: () => '/api/residents', body: (i) => ({ unitId: i.gridA1, name: '赵六', phone: '13600136000' }), as: 'worker_a1', status: 201, outside: { as: 'secretary_b' },
+    bad: [{ body: (i) => ({ unitId: i.gridA1, name: '赵六', idNumber: '440103198005120031' }) }, { body: (i) => ({ unitId: i.gridA1, name: '赵六', ssn: '1' }) }, { body: (i) => ({ unitId: i.gridA1, name: '赵六', birthDate: '2990-01-01' }) }] },
+  { method: 'PATCH', route: '/api/residents/:id', prepare: async ({ residents, f }) => ({ resident2: (await residents.create(systemContext('t'), { unitId: f.gridA1, name: '孙小美' })).id }),
+    url: (i) => `/api/residents/${i.resident2}`, body: () => ({ address: '龙津西路1号' }), as: 'worker_a1', status: 200, outside: { as: 'secretary_b' }, bad: [{ body: () => ({ phone: '1' }) }, { body: () => ({ tags: ['vip'] }) }] },
+  { method: 'POST', route: '/api/residents/:id/reveal', prepare: async ({ residents, f }) => ({ resident3: (await residents.create(systemContext('t'), { unitId: f.gridA1, name: '周大福', phone: '13500135000' })).id }),
+    url: (i) => `/api/residents/${i.resident3}/reveal`, body: () => ({ field: 'phone', purpose: '回访核实诉求' }), as: 'secretary_a', status: 200, outside: { as: 'secretary_b' },
+    bad: [{ body: () => ({ field: 'phone' }) }, { body: () => ({ field: 'id_number', purpose: '回访核实诉求' }), status: 404 }] },
+
   // ---- audit ----
   { method: 'GET', route: '/api/audit', url: () => '/api/audit?action=unit.', as: 'auditor', status: 200,
     outside: { as: 'auditor_b', url: (i) => `/api/audit?unitId=${i.communityA}` }, bad: [{ url: () => '/api/audit?from=yesterday', body: () => undefined }, { url: () => '/api/audit?limit=9999', body: () => undefined }] },
@@ -143,12 +157,14 @@ let h: TestApp;
 let f: TinyLocality;
 let sessions: Record<string, Session>;
 let grid: GridService;
+let residents: ResidentsService;
 
 beforeAll(async () => {
   h = await createTestApp();
   f = await buildTinyLocality(h.database, h.clock.now);
   sessions = await loginAll(h.app, f);
   grid = new GridService(h.database.db, h.clock.now);
+  residents = new ResidentsService(h.database.db, h.pii, h.clock.now);
 });
 afterAll(async () => h?.close());
 
@@ -172,7 +188,7 @@ async function expectNothingWritten(run: () => Promise<{ statusCode: number; bod
 describe.each(CASES)('$method $route', (c) => {
   let ids: Ids;
   beforeAll(async () => {
-    const extra = c.prepare ? await c.prepare({ grid, f }) : {};
+    const extra = c.prepare ? await c.prepare({ grid, residents, f }) : {};
     if (c.route === '/api/grants/:id') {
       const r = await call(h.app, sessions.street_admin, 'POST', `/api/users/${f.users.worker_a1.id}/grants`, { role: 'grid_worker', unitId: f.gridA2 });
       extra.grantToRevoke = r.json().id;

@@ -10,6 +10,7 @@ import { CoverageService } from '../modules/grid/coverage.service.ts';
 import { systemContext } from '../platform/context.ts';
 import { initDeployment, seedDemo } from './deployment.ts';
 import { DEMO_SHAPE } from '../modules/grid/grid.seed.ts';
+import { createKeyring, createPiiCipher } from '../platform/crypto/index.ts';
 
 const opened: TestDatabase[] = [];
 afterAll(async () => {
@@ -69,8 +70,9 @@ describe('the demo locality', () => {
     const config = loadConfig({ TONGXIN_DATA_DIR: '/tmp/unused' });
     const a = await freshDb();
     const b = await freshDb();
-    const demoA = await seedDemo(a, config, { now });
-    const demoB = await seedDemo(b, config, { now });
+    const pii = createPiiCipher(createKeyring());
+    const demoA = await seedDemo(a, config, { pii, now });
+    const demoB = await seedDemo(b, config, { pii, now });
     const units = DEMO_SHAPE.communities * (1 + DEMO_SHAPE.gridsPerCommunity * (1 + DEMO_SHAPE.buildingsPerGrid * (1 + DEMO_SHAPE.zonesPerBuilding)));
     const snapshot = async (d: TestDatabase) => ({
       units: (await sql`select id, parent_id, kind_code, name, code, path from org_unit order by id`.execute(d.db)).rows,

@@ -9,6 +9,7 @@ import { UsersService } from '../modules/users/users.service.ts';
 import { systemContext } from '../platform/context.ts';
 import { Random } from '../platform/random.ts';
 import type { DemoSeedContext } from '../platform/module.ts';
+import type { PiiCipher } from '../platform/crypto/pii.ts';
 
 export interface InitResult {
   presetId: string;
@@ -50,7 +51,7 @@ export interface DemoResult {
  * The deterministic demo locality: liwan preset, one 区 with one 街道 and whatever each module seeds beneath
  * it. All in one transaction: a killed seed leaves nothing behind.
  */
-export async function seedDemo(database: DbHandle, config: Config, options: { seed?: number; now?: () => Date } = {}): Promise<DemoResult> {
+export async function seedDemo(database: DbHandle, config: Config, options: { pii: PiiCipher; seed?: number; now?: () => Date }): Promise<DemoResult> {
   const now = options.now ?? (() => new Date());
   const init = await initDeployment(database, { preset: 'liwan', rootName: '荔湾区', now });
   const grid = new GridService(database.db, now);
@@ -59,7 +60,7 @@ export async function seedDemo(database: DbHandle, config: Config, options: { se
     const street = await grid.createChild(ctx, { parentId: init.root.id, kind: 'street', name: '逢源街道', code: 'FY' }, trx);
     const seedCtx: DemoSeedContext = {
       trx,
-      services: { db: database.db, config, now },
+      services: { db: database.db, config, pii: options.pii, now },
       rng: new Random(options.seed ?? 20261121),
       street: { id: street.id, district_id: street.district_id, path: street.path },
       data: {},

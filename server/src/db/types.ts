@@ -175,7 +175,7 @@ export interface HouseTable {
   room: string | null;
   exclusive_area: Numeric | null;
   usage: Generated<string>;
-  sources: Generated<Json<Record<string, string>>>;
+  sources: ColumnType<Record<string, string>, string | undefined, string>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   archived_at: Timestamp | null;
@@ -191,7 +191,7 @@ export interface HouseholdTable {
   house_id: number | null;
   head_resident_id: number | null;
   address: string | null;
-  sources: Generated<Json<Record<string, string>>>;
+  sources: ColumnType<Record<string, string>, string | undefined, string>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   archived_at: Timestamp | null;
@@ -220,7 +220,7 @@ export interface ResidentTable {
   address: string | null;
   tags: ColumnType<string[], string[] | undefined, string[]>;
   sensitive_tags: ColumnType<string[], string[] | undefined, string[]>;
-  sources: Generated<Json<Record<string, string>>>;
+  sources: ColumnType<Record<string, string>, string | undefined, string>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   archived_at: Timestamp | null;
@@ -338,6 +338,17 @@ export interface MemberPostClaimTable {
   ended_on: DateOnly | null;
 }
 
+export interface PiiRevealTable {
+  id: Generated<number>;
+  district_id: number;
+  resident_id: number;
+  user_id: number;
+  field: string;
+  purpose: string;
+  granted_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   schema_migration: SchemaMigrationTable;
   deployment: DeploymentTable;
@@ -366,4 +377,5 @@ export interface Database {
   contact_visit: ContactVisitTable;
   member_post: MemberPostTable;
   member_post_claim: MemberPostClaimTable;
+  pii_reveal: PiiRevealTable;
 }

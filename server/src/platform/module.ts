@@ -18,6 +18,8 @@ export interface MenuItem {
 export interface AppServices {
   db: Db;
   config: Config;
+  /** encryption and lookup hashes for ID and phone numbers */
+  pii: import('./crypto/pii.ts').PiiCipher;
   /** the clock every business rule reads; tests replace it */
   now: () => Date;
 }

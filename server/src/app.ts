@@ -120,10 +120,21 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   );
 
   if (existsSync(path.join(config.webDistDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: config.webDistDir, wildcard: false, index: false });
+    // The web client's files are public. The wildcard route looks files up on each request, so a rebuild
+    // while the server runs is served too; a missing file falls through to the not-found handler below.
+    let registeringStatic = true;
+    app.addHook('onRoute', (route) => {
+      if (registeringStatic) route.config = { ...(route.config ?? {}), public: true };
+    });
+    await app.register(fastifyStatic, { root: config.webDistDir, wildcard: true, index: false });
+    app.get('/', { schema: { hide: true } }, (_request, reply) => reply.type('text/html; charset=utf-8').sendFile('index.html'));
+    await app.after();
+    registeringStatic = false;
   }
   app.setNotFoundHandler({}, async (request, reply) => {
-    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/open311/');
+    // A page path (no file extension) gets the app shell; a missing script or image stays a 404.
+    const pathname = request.url.split('?')[0];
+    const wantsPage = request.method === 'GET' && !pathname.startsWith('/api/') && !pathname.startsWith('/open311/') && !/\.[a-z0-9]+$/i.test(pathname);
     if (wantsPage && existsSync(path.join(config.webDistDir, 'index.html'))) {
       // Single-page app: every unknown page path serves the shell, which routes on the client.
       return reply.type('text/html; charset=utf-8').sendFile('index.html', config.webDistDir);

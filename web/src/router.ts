@@ -1,0 +1,61 @@
+// Routes, and the guard that asks the server who is logged in before the first page: no session →
+// login; one-time password → change-password; a page the user's permissions do not reach → not found.
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+import type { Permission } from '@shared/permissions';
+import AppLayout from './layout/AppLayout.vue';
+import { can, loadSession, session } from './session';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** reachable without logging in */
+    public?: boolean;
+    /** needs this permission somewhere in the user's scope */
+    permission?: Permission;
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('./views/auth/login.vue'), meta: { public: true } },
+  { path: '/change-password', name: 'change-password', component: () => import('./views/auth/change-password.vue') },
+  {
+    path: '/',
+    component: AppLayout,
+    children: [
+      { path: '', name: 'home', redirect: () => homePath() },
+      { path: 'grid/kinds', name: 'grid-kinds', component: () => import('./views/grid/kinds.vue'), meta: { permission: 'preset.read' } },
+      {
+        path: 'grid',
+        name: 'grid',
+        component: () => import('./views/grid/list.vue'),
+        meta: { permission: 'unit.read' },
+        children: [{ path: 'units/:id(\\d+)', name: 'grid-unit', component: () => import('./views/grid/unit.vue'), meta: { permission: 'unit.read' } }],
+      },
+      { path: 'users', name: 'users', component: () => import('./views/users/list.vue'), meta: { permission: 'user.read' } },
+      { path: 'audit', name: 'audit', component: () => import('./views/audit/list.vue'), meta: { permission: 'audit.read' } },
+      { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/not-found.vue') },
+    ],
+  },
+];
+
+export const router = createRouter({ history: createWebHistory(), routes });
+
+/** Where a logged-in user lands: the first entry of their menu. */
+export function homePath(): string {
+  return session.info?.menu[0]?.path ?? '/grid';
+}
+
+router.beforeEach(async (to) => {
+  if (!session.checked) {
+    try {
+      await loadSession();
+    } catch {
+      // Server unreachable: the login page says so when the user tries.
+    }
+  }
+  const info = session.info;
+  if (to.meta.public) return info && !info.user.mustChangePassword && to.name === 'login' ? homePath() : true;
+  if (!info) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} };
+  if (info.user.mustChangePassword && to.name !== 'change-password') return { name: 'change-password' };
+  if (to.meta.permission && !can(to.meta.permission)) return { name: 'not-found', params: { pathMatch: to.path.slice(1).split('/') } };
+  return true;
+});

@@ -119,7 +119,8 @@ export class GridRepository {
     return q.selectFrom('org_unit as u').select(UNIT_COLUMNS).where('u.id', 'in', ids).execute();
   }
   children(parentId: number, q: Q = this.db): Promise<UnitRow[]> {
-    return q.selectFrom('org_unit as u').select(UNIT_COLUMNS).where('u.parent_id', '=', parentId).where('u.archived_at', 'is', null).orderBy('u.name').execute();
+    // Offices number their units (C01, C02…); the code orders them as they do, the name breaks ties.
+    return q.selectFrom('org_unit as u').select(UNIT_COLUMNS).where('u.parent_id', '=', parentId).where('u.archived_at', 'is', null).orderBy(sql`u.code nulls last`).orderBy('u.name').execute();
   }
   async activeChildCount(parentId: number, q: Q = this.db) {
     const row = await q.selectFrom('org_unit').select((eb) => eb.fn.countAll<number>().as('n')).where('parent_id', '=', parentId).where('archived_at', 'is', null).executeTakeFirstOrThrow();

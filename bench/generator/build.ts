@@ -89,7 +89,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   gen.ms += performance.now() - t;
   gen.rows += locality.units.length + locality.staff.length + locality.partyOrgs.length;
 
-  const dbWriter = options.db ? new DbWriter(options.db, options.preset) : null;
+  // Registered table writers get each batch as the generator emits it (batchRows 1): a grid's houses, then its
+  // households, residents and party members. Buffering per type would flush a grid's residents before the
+  // households they refer to (basedata-writers.ts relies on the order).
+  const dbWriter = options.db ? new DbWriter(options.db, options.preset, { batchRows: 1 }) : null;
   const fileWriter = options.filesDir ? new FileWriter(options.filesDir, { formats: options.formats ?? ['csv'], maxRowsPerSheet: options.maxRowsPerSheet }) : null;
   const hash = options.hash ? createHash('sha256') : null;
   let lastProgress = performance.now();

@@ -1,14 +1,20 @@
 // Builds a synthetic locality into a database and/or files.
 //
 //   npx tsx bench/generator/cli.ts --preset liwan --scale liwan --seed 42 \
-//     [--engine pglite|postgres] [--data-dir DIR | --database-url URL] [--files DIR] \
-//     [--formats csv,xlsx,gbk] [--with-history] [--no-db] [--as-of YYYY-MM-DD] [--gap-rate 0.005]
+//     [--engine pglite|postgres] [--data-dir DIR | --database-url URL --keys-dir DIR] [--no-residents] \
+//     [--files DIR] [--formats csv,xlsx,gbk] [--with-history] [--no-db] [--as-of YYYY-MM-DD] [--gap-rate 0.005]
 //
 // The database must be empty (no preset applied yet): the build applies the preset, writes the tree in one
 // transaction and refuses an initialised database. PGlite data goes to DIR/pgdata like the app's own
 // TONGXIN_DATA_DIR, so `TONGXIN_DATA_DIR=DIR npm run cli -- serve` serves the generated locality.
+//
+// Houses, households, residents, house owners and party members go into their tables too (basedata-writers.ts)
+// unless --no-residents, with ID and phone numbers sealed under the personal-data keyring the app will use:
+// TONGXIN_PII_KEYRING if set, else DIR/keys/pii-keyring.json (created if missing) — DIR being the PGlite data
+// dir, or for PostgreSQL the --keys-dir to serve with (TONGXIN_DATA_DIR=DIR DATABASE_URL=URL … serve).
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { openPGlite, openPostgres, type DbHandle } from '../../server/src/db/connection.ts';
 import { migrateDatabase } from '../../server/src/app.ts';
 import { isInitialised } from '../../server/src/cli/deployment.ts';
@@ -18,9 +24,11 @@ import { build, type BuildResult, type Progress } from './build.ts';
 import { FILE_FORMATS, type FileFormat } from './file-writer.ts';
 import { SCALES } from './scales.ts';
 import { DEFAULT_AS_OF, DEFAULT_GAP_RATE } from './locality.ts';
+import { BASEDATA_TABLES, registerBasedataWriters, type BasedataStats } from './basedata-writers.ts';
+import { KEYRING_ENV, createPiiCipher, loadKeyring } from '../../server/src/platform/crypto/index.ts';
 
 const USAGE = `usage: npx tsx bench/generator/cli.ts --preset ID --scale ${Object.keys(SCALES).join('|')} [--seed N]
-  [--engine pglite|postgres] [--data-dir DIR | --database-url URL] [--no-db]
+  [--engine pglite|postgres] [--data-dir DIR | --database-url URL --keys-dir DIR] [--no-db] [--no-residents]
   [--files DIR] [--formats csv,xlsx,gbk] [--with-history] [--as-of YYYY-MM-DD] [--gap-rate R]`;
 
 function fail(message: string): never {
@@ -43,6 +51,8 @@ async function main() {
       formats: { type: 'string', default: 'csv' },
       'with-history': { type: 'boolean', default: false },
       'no-db': { type: 'boolean', default: false },
+      'no-residents': { type: 'boolean', default: false },
+      'keys-dir': { type: 'string' },
       'as-of': { type: 'string', default: DEFAULT_AS_OF },
       'gap-rate': { type: 'string', default: String(DEFAULT_GAP_RATE) },
       help: { type: 'boolean', default: false },
@@ -77,12 +87,18 @@ async function main() {
   if (engine !== 'pglite' && engine !== 'postgres') fail('--engine must be pglite or postgres');
   if (engine === 'postgres' && !databaseUrl && !noDb) fail('--engine postgres needs --database-url (or DATABASE_URL)');
   if (noDb && !values.files) fail('--no-db without --files would write nothing');
+  const withResidents = !noDb && !values['no-residents'];
+  const hasEnvKeyring = (process.env[KEYRING_ENV] ?? '').trim() !== '';
+  if (withResidents && engine === 'postgres' && !values['keys-dir'] && !hasEnvKeyring) {
+    fail(`PostgreSQL needs --keys-dir DIR (the keyring goes to DIR/keys/; serve with TONGXIN_DATA_DIR=DIR) or ${KEYRING_ENV}, or --no-residents`);
+  }
+  if (values['keys-dir'] && engine !== 'postgres') fail('--keys-dir is for PostgreSQL; PGlite keeps the keyring in its --data-dir');
+  const dataDir = path.resolve(values['data-dir'] ?? process.env.TONGXIN_DATA_DIR ?? 'data');
 
   console.log(`generator: preset ${preset.id}, scale ${scale.name} (${scale.description}), seed ${seed}, as of ${values['as-of']}`);
   let handle: DbHandle | undefined;
   const t0 = performance.now();
   if (!noDb) {
-    const dataDir = path.resolve(values['data-dir'] ?? process.env.TONGXIN_DATA_DIR ?? 'data');
     handle = engine === 'postgres' ? openPostgres(databaseUrl!, 2) : await openPGlite(dataDir);
     console.log(engine === 'postgres' ? `database: PostgreSQL ${redact(databaseUrl!)}` : `database: PGlite in ${dataDir}/pgdata`);
     await migrateDatabase(handle);
@@ -91,10 +107,17 @@ async function main() {
       fail('the database already holds a deployment; build into an empty database (a new --data-dir or a new PostgreSQL database)');
     }
   }
+  let basedata: { stats: BasedataStats } | null = null;
+  if (withResidents) {
+    const keys = loadKeyring({ dataDir: values['keys-dir'] ? path.resolve(values['keys-dir']) : dataDir, createIfMissing: true });
+    console.log(`keyring: ${keys.source === 'env' ? KEYRING_ENV : `${keys.file}${keys.source === 'created' ? ' (created: back it up apart from the database)' : ''}`}`);
+    basedata = registerBasedataWriters(createPiiCipher(keys.keyring));
+  }
   const openMs = performance.now() - t0;
   if (values.files) console.log(`files: ${path.resolve(values.files)} (${formats.join(', ')})`);
 
   let result: BuildResult;
+  let analyzeMs = 0;
   try {
     result = await build({
       preset,
@@ -108,6 +131,12 @@ async function main() {
       formats: formats as FileFormat[],
       onProgress: printProgress,
     });
+    if (basedata && handle) {
+      // The build's ANALYZE covers the structure tables; PGlite has no autovacuum to do the rest.
+      const t = performance.now();
+      await sql`analyze ${sql.join(BASEDATA_TABLES.map((table) => sql.table(table)))}`.execute(handle.db);
+      analyzeMs = performance.now() - t;
+    }
   } finally {
     await handle?.close();
   }
@@ -120,6 +149,13 @@ async function main() {
     console.log('database rows written:');
     for (const [table, n] of Object.entries(result.dbRows)) console.log(`  ${table.padEnd(14)} ${fmt(n).padStart(12)}`);
     console.log(`  root unit id   ${String(result.rootId).padStart(12)}`);
+  }
+  if (basedata) {
+    const b = basedata.stats;
+    console.log('base data:');
+    console.log(`  house ${fmt(b.houses)} (${fmt(b.addressesQualified)} addresses qualified with the house no), household ${fmt(b.households)}, party_member ${fmt(b.partyMembers)}`);
+    console.log(`  resident ${fmt(b.residents + b.ownersElsewhere)} (${fmt(b.ownersElsewhere)} of them owners living elsewhere), house_owner ${fmt(b.houseOwners)}`);
+    console.log(`  sealing ${(b.sealMs / 1000).toFixed(1)} s, waiting for the database ${(b.waitMs / 1000).toFixed(1)} s, analyze ${(analyzeMs / 1000).toFixed(1)} s`);
   }
   if (result.files.length) {
     console.log('files:');

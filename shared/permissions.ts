@@ -28,6 +28,31 @@ export const PERMISSIONS = [
   'resident.reveal',
   // the sensitive special-group tags (社区矫正, 刑满释放, 严重精神障碍, 信访)
   'resident.sensitive',
+  // ledgers with plaintext ID and phone numbers, with a stated purpose, audited
+  'resident.export',
+  // bulk import of base data from departments' ledgers (.xlsx / .csv)
+  'resident.import',
+  // base-data structures (四清): houses and owners, households, facilities, hazards
+  'house.read',
+  'house.write',
+  'household.read',
+  'household.write',
+  'facility.read',
+  'facility.write',
+  'hazard.read',
+  'hazard.write',
+  // party members, 户联系 / 1+10 groups, links, visits and coverage, 设岗定责 posts
+  'party_member.read',
+  'party_member.write',
+  'contact.read',
+  'contact.write',
+  // a party member's own linked households (masked) and logging visits to them
+  'contact.read_own',
+  'contact.visit_own',
+  'member_post.read',
+  'member_post.write',
+  // a party member claiming or leaving a post for themselves
+  'member_post.claim_own',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -56,18 +81,25 @@ const EDIT_GRID: Permission[] = [
   'linked_org.write',
 ];
 
-const RESIDENTS_ALL: Permission[] = ['resident.read', 'resident.write', 'resident.reveal', 'resident.sensitive'];
+const RESIDENTS_ALL: Permission[] = ['resident.read', 'resident.write', 'resident.reveal', 'resident.sensitive', 'resident.import'];
+const STRUCTURES_READ: Permission[] = ['house.read', 'household.read', 'facility.read', 'hazard.read'];
+const STRUCTURES_WRITE: Permission[] = [...STRUCTURES_READ, 'house.write', 'household.write', 'facility.write', 'hazard.write'];
+const PARTY_READ: Permission[] = ['party_member.read', 'contact.read', 'member_post.read'];
+// Admins hold the members' own-record permissions too, so they may grant the party_member role.
+const PARTY_ALL: Permission[] = [...PARTY_READ, 'party_member.write', 'contact.write', 'member_post.write', 'contact.read_own', 'contact.visit_own', 'member_post.claim_own'];
 
 export const ROLE_PERMISSIONS: Record<RoleCode, readonly Permission[]> = {
-  district_admin: [...EDIT_GRID, 'preset.write', 'user.read', 'user.write', 'grant.write', 'audit.read', ...RESIDENTS_ALL],
-  street_admin: [...EDIT_GRID, 'user.read', 'user.write', 'grant.write', ...RESIDENTS_ALL],
-  community_secretary: [...EDIT_GRID, 'user.read', ...RESIDENTS_ALL],
-  grid_leader: [...READ_GRID, 'resident.read', 'resident.write', 'resident.sensitive'],
-  grid_worker: [...READ_GRID, 'resident.read', 'resident.write'],
-  party_member: ['unit.read', 'party_org.read', 'preset.read'],
+  district_admin: [...EDIT_GRID, 'preset.write', 'user.read', 'user.write', 'grant.write', 'audit.read', ...RESIDENTS_ALL, 'resident.export', ...STRUCTURES_WRITE, ...PARTY_ALL],
+  street_admin: [...EDIT_GRID, 'user.read', 'user.write', 'grant.write', ...RESIDENTS_ALL, 'resident.export', ...STRUCTURES_WRITE, ...PARTY_ALL],
+  community_secretary: [...EDIT_GRID, 'user.read', ...RESIDENTS_ALL, ...STRUCTURES_WRITE, ...PARTY_ALL],
+  // Grid staff keep the grid's base data and the 1+10 links and visits; the party roll and posts are the community's.
+  grid_leader: [...READ_GRID, 'resident.read', 'resident.write', 'resident.sensitive', ...STRUCTURES_WRITE, ...PARTY_READ, 'contact.write'],
+  grid_worker: [...READ_GRID, 'resident.read', 'resident.write', ...STRUCTURES_WRITE, 'party_member.read', 'contact.read', 'contact.write'],
+  // A party member sees only their own linked households, masked, and the posts they may claim.
+  party_member: ['unit.read', 'party_org.read', 'preset.read', 'contact.read_own', 'contact.visit_own', 'member_post.read', 'member_post.claim_own'],
   resident: ['unit.read', 'preset.read'],
   // Read-only over everything in scope, including the audit log.
-  auditor: [...READ_GRID, 'user.read', 'audit.read', 'resident.read'],
+  auditor: [...READ_GRID, 'user.read', 'audit.read', 'resident.read', ...STRUCTURES_READ, ...PARTY_READ],
 };
 
 export const ROLE_LABELS: Record<RoleCode, { 'zh-CN': string; en: string }> = {

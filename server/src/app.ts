@@ -1,9 +1,10 @@
 // Builds the Fastify app from the registered module manifests.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
+import rawSecurityHeaders, { type HelmetOptions } from 'helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -17,7 +18,7 @@ import type { AppServices } from './platform/module.ts';
 import { validatorCompiler } from './platform/validation.ts';
 import { registerAuthHooks, registerErrorHandler } from './platform/http.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
-import { NotFoundError } from './platform/errors.ts';
+import { AppError, NotFoundError, errorBody } from './platform/errors.ts';
 import type { PiiCipher } from './platform/crypto/pii.ts';
 
 declare module 'fastify' {
@@ -45,6 +46,7 @@ export async function migrateDatabase(database: DbHandle) {
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config, database } = options;
   const services: AppServices = { db: database.db, config, pii: options.pii, now: options.now ?? (() => new Date()) };
+  const helmetOptions = securityHeaderOptions(config);
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers["x-csrf-token"]'] },
     bodyLimit: config.bodyLimitBytes,
@@ -53,6 +55,15 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     requestTimeout: 120_000,
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false } },
+    // URLs the router refuses before any hook runs (broken percent-encoding, an over-long path parameter):
+    // the same error format and the same security headers as every other answer.
+    frameworkErrors: (error, request, reply) => {
+      rawSecurityHeaders(helmetOptions)(request.raw, reply.raw, () => undefined);
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      (reply as unknown as FastifyReply).status(status).send(
+        errorBody(new AppError(status, 'bad_url', { 'zh-CN': `请求地址无效（${error.code}）`, en: `Malformed request URL (${error.code})` })),
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text/plain body is what a cross-site form can send without a preflight.
@@ -64,24 +75,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   });
   app.decorate('registeredRoutes', registeredRoutes);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:', ...(config.tileUrl ? [new URL(config.tileUrl.replace(/\{[a-z]\}/g, 'a')).origin] : [])],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-      },
-    },
-    frameguard: { action: 'deny' },
-    crossOriginEmbedderPolicy: false,
-    strictTransportSecurity: config.secureCookies,
-  });
+  await app.register(helmet, helmetOptions);
   await app.register(cookie);
   registerErrorHandler(app);
 
@@ -142,4 +136,26 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     throw new NotFoundError({ 'zh-CN': '接口', en: 'Route' });
   });
   return app;
+}
+
+/** Helmet's settings: @fastify/helmet applies them in a hook; frameworkErrors applies them itself. */
+function securityHeaderOptions(config: Config) {
+  return {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:', ...(config.tileUrl ? [new URL(config.tileUrl.replace(/\{[a-z]\}/g, 'a')).origin] : [])],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    crossOriginEmbedderPolicy: false,
+    strictTransportSecurity: config.secureCookies,
+  } satisfies HelmetOptions;
 }

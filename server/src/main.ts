@@ -10,10 +10,12 @@ import { UsersService } from './modules/users/users.service.ts';
 import { systemContext } from './platform/context.ts';
 import { isRoleCode, ROLES } from '../../shared/permissions.ts';
 import { listPresetIds } from './modules/grid/preset.ts';
+import { RESIDENT_PII_TABLE } from './modules/basedata/residents.service.ts';
 import { createPiiCipher, loadKeyring, runKeysCommand, type PiiTableSpec } from './platform/crypto/index.ts';
+import { IMPORT_USAGE, runImportCommand } from './modules/basedata/import/import.cli.ts';
 
-// The tables `keys rotate` and `keys status` walk (residents' ID and phone numbers, once those routes land).
-const PII_TABLES: readonly PiiTableSpec[] = [];
+// The tables `keys rotate` and `keys status` walk.
+const PII_TABLES: readonly PiiTableSpec[] = [RESIDENT_PII_TABLE];
 
 const USAGE = `Usage: tongxin <command> [options]
 
@@ -28,6 +30,8 @@ Commands:
                             create an account; prints its one-time password
   keys init|status|rotate [--resume]|export-env
                             the personal-data keyring (docs/personal-data.md)
+  ${IMPORT_USAGE.replaceAll('\n', '\n  ')}
+                            bulk import of residents/houses (docs/import.md)
 
 Environment: PORT, HOST, TONGXIN_DATA_DIR (default ./data), DATABASE_URL (PostgreSQL instead of PGlite),
 TONGXIN_PII_KEYRING (the keyring, instead of <data dir>/keys/pii-keyring.json).`;
@@ -134,6 +138,10 @@ async function main(argv: string[]) {
       await database.close();
       console.log(`Seeded the demo street ${demo.street.name} (#${demo.street.id}).`);
       printLogins(config);
+      return;
+    }
+    case 'import': {
+      process.exitCode = await runImportCommand(argv.slice(1), { config, open: () => open(config) });
       return;
     }
     case 'keys': {

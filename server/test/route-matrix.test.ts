@@ -8,11 +8,14 @@ import { systemContext } from '../src/platform/context.ts';
 import { createTestApp, call, type TestApp, type Session } from './app.ts';
 import { buildTinyLocality, loginAll, type TinyLocality } from './fixtures.ts';
 import { fingerprint } from './fingerprint.ts';
+import { IMPORT_CASES } from './route-cases/import.cases.ts';
+import { STRUCTURE_CASES } from './route-cases/basedata-structures.cases.ts';
+import { EXPORT_CASES } from './route-cases/export.cases.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Ids = TinyLocality & Record<string, number>;
 
-interface RouteCase {
+export interface RouteCase {
   method: Method;
   route: string;
   /** creates the objects this case acts on; returns their ids */
@@ -151,6 +154,10 @@ const CASES: RouteCase[] = [
   // ---- audit ----
   { method: 'GET', route: '/api/audit', url: () => '/api/audit?action=unit.', as: 'auditor', status: 200,
     outside: { as: 'auditor_b', url: (i) => `/api/audit?unitId=${i.communityA}` }, bad: [{ url: () => '/api/audit?from=yesterday', body: () => undefined }, { url: () => '/api/audit?limit=9999', body: () => undefined }] },
+  ...EXPORT_CASES,
+  ...STRUCTURE_CASES,
+  // last: starting an import lets a job run on
+  ...IMPORT_CASES,
 ];
 
 let h: TestApp;

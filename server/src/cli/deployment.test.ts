@@ -103,5 +103,5 @@ describe('the demo locality', () => {
       expect(c.unitsWithGaps).toBe(new Set(under.map((g) => g.unitId)).size);
       expect(c.missingPartyOrg).toBe(under.filter((g) => g.gap === 'party_org').length);
     }
-  });
+  }, 240_000); // seeds the demo street twice: ~25 s on a quiet machine, minutes on a busy one
 });

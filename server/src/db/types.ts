@@ -174,6 +174,8 @@ export interface HouseTable {
   unit_no: string | null;
   room: string | null;
   exclusive_area: Numeric | null;
+  lng: number | null;
+  lat: number | null;
   usage: Generated<string>;
   sources: ColumnType<Record<string, string>, string | undefined, string>;
   created_at: Generated<Date>;
@@ -280,6 +282,7 @@ export interface PartyMemberTable {
   registered_unit_id: number | null;
   registered_on: DateOnly | null;
   left_on: DateOnly | null;
+  user_id: number | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -31,6 +31,11 @@ export function Obj<T extends Record<string, TSchema>>(properties: T, options: {
   return Type.Object(properties, { additionalProperties: false, ...options });
 }
 
+/** A PATCH body: an object of optional fields that must change at least one (an empty body is a 400, not a no-op write). */
+export function PatchObj<T extends Record<string, TSchema>>(properties: T, options: { description?: string } = {}) {
+  return Type.Object(properties, { additionalProperties: false, minProperties: 1, ...options });
+}
+
 export const IdParam = Obj({ id: Type.Integer({ minimum: 1, maximum: 9007199254740991 }) });
 
 export const ErrorSchema = Type.Object({

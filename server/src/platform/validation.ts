@@ -79,6 +79,10 @@ export function describeAjvError(error: ErrorObject, part: string): Messages {
       zh = `${zhField}应 ${p.comparison} ${p.limit}`;
       en = `${enField} must be ${p.comparison} ${p.limit}`;
       break;
+    case 'minProperties':
+      zh = `${zhField}至少需要包含 ${p.limit} 个要修改的字段`;
+      en = `${enField} must name at least ${p.limit} field(s) to change`;
+      break;
     case 'minItems':
       zh = `${zhField}至少需要 ${p.limit} 项`;
       en = `${enField} must have at least ${p.limit} items`;

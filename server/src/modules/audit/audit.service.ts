@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/types.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import { requirePermissionAnywhere, scopePaths, authorizeAt } from '../../platform/access.ts';
-import { ValidationError } from '../../platform/errors.ts';
+import { NotFoundError, ValidationError } from '../../platform/errors.ts';
 import { GridRepository } from '../grid/grid.repository.ts';
 import { AuditRepository } from './audit.repository.ts';
 
@@ -26,7 +26,8 @@ export class AuditService {
     let unitPath: string | undefined;
     if (filter.unitId) {
       const unit = await this.grid.unit(filter.unitId);
-      if (!unit) throw new ValidationError({ 'zh-CN': '单元不存在', en: 'Unit not found' }, undefined, 'unknown_unit');
+      // A missing unit answers exactly as one outside the caller's scope: the filter must not tell which ids exist.
+      if (!unit) throw new NotFoundError({ 'zh-CN': '单元', en: 'Unit' });
       authorizeAt(ctx.actor, 'audit.read', unit.path, { 'zh-CN': '单元', en: 'Unit' });
       unitPath = unit.path;
     }

@@ -5,11 +5,16 @@ import type { AppServices } from '../../platform/module.ts';
 import { requirePermissionAnywhere } from '../../platform/access.ts';
 import { ResidentsService } from './residents.service.ts';
 import * as S from './basedata.schema.ts';
+import { structuresRoutes } from './structures.routes.ts';
+import { exportRoutes } from './export/export.routes.ts';
+import { importPlugin } from './import/import.routes.ts';
 
 export function basedataRoutes(base: FastifyInstance, services: AppServices) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const residents = new ResidentsService(services.db, services.pii, services.now);
   const tags = ['basedata'];
+  exportRoutes(base, services);
+  void base.register(importPlugin(services));
 
   app.get('/residents', { schema: { tags, summary: 'Residents in scope: by name, pinyin initials, exact ID or phone number, address, tag', querystring: S.ResidentQuery } }, async (req) => {
     requirePermissionAnywhere(ctxOf(req).actor, req.query.sensitiveTag ? 'resident.sensitive' : 'resident.read');
@@ -21,4 +26,5 @@ export function basedataRoutes(base: FastifyInstance, services: AppServices) {
   app.post('/residents/:id/reveal', { schema: { tags, summary: 'Show an ID or phone number in the clear for a stated purpose (audited, expires)', params: IdParam, body: S.RevealBody } }, async (req) =>
     residents.reveal(ctxOf(req), req.params.id, req.body.field, req.body.purpose),
   );
+  structuresRoutes(base, services);
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Obj } from '../../platform/http.ts';
+import { Obj, PatchObj } from '../../platform/http.ts';
 import { PII_FIELDS, REGISTRATIONS, SENSITIVE_TAGS, SPECIAL_TAGS } from './residents.service.ts';
 
 const Id = Type.Integer({ minimum: 1, maximum: 9007199254740991 });
@@ -24,7 +24,7 @@ const residentFields = {
 };
 
 export const CreateResidentBody = Obj({ unitId: Id, ...residentFields });
-export const UpdateResidentBody = Obj({ ...residentFields, name: Type.Optional(Name) });
+export const UpdateResidentBody = PatchObj({ ...residentFields, name: Type.Optional(Name) });
 export const ResidentQuery = Obj({
   q: Type.Optional(Type.String({ maxLength: 60, description: 'name, pinyin initials (zs), exact ID or phone number, or address' })),
   unitId: Type.Optional(Id),

@@ -9,6 +9,7 @@ import { authorizeAt, hasPermissionAt, scopePaths } from '../../platform/access.
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.ts';
 import { businessDate, isCalendarDate } from '../../platform/clock.ts';
 import type { PiiCipher } from '../../platform/crypto/pii.ts';
+import type { PiiTableSpec } from '../../platform/crypto/rotate.ts';
 import { validateIdNumber } from '../../platform/crypto/id-number.ts';
 import { validatePhone } from '../../platform/crypto/phone.ts';
 import { maskFromParts } from '../../platform/crypto/mask.ts';
@@ -19,6 +20,16 @@ export const SPECIAL_TAGS = ['elderly_alone', 'disabled', 'veteran', 'martyr_fam
 export const SENSITIVE_TAGS = ['community_correction', 'released_prisoner', 'severe_mental_disorder', 'petitioner'] as const;
 export const REGISTRATIONS = ['registered', 'non_registered', 'floating', 'overseas', 'other'] as const;
 export const PII_FIELDS = ['id_number', 'phone'] as const;
+
+/** Where residents' sealed numbers live, for `keys rotate` / `keys status` (re-encryption under a new key). */
+export const RESIDENT_PII_TABLE: PiiTableSpec = {
+  table: 'resident',
+  idColumns: ['district_id', 'id'],
+  fields: [
+    { cipherColumn: 'id_cipher', hashColumn: 'id_hash', field: 'resident.id_number', kind: 'id_number' },
+    { cipherColumn: 'phone_cipher', hashColumn: 'phone_hash', field: 'resident.phone', kind: 'phone' },
+  ],
+};
 export type PiiField = (typeof PII_FIELDS)[number];
 
 const RESIDENT = { 'zh-CN': '居民', en: 'Resident' };

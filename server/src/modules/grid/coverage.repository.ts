@@ -27,12 +27,6 @@ export class CoverageRepository {
         select u.district_id, u.id, u.name, u.kind_code, u.path
         from org_unit u
         where u.path like ${prefix} and u.archived_at is null
-      ),
-      current_post as (
-        select s.district_id, s.unit_id, s.role_code
-        from staff_post s
-        join sub on sub.district_id = s.district_id and sub.id = s.unit_id
-        where s.started_on <= ${today}::date and (s.ended_on is null or s.ended_on >= ${today}::date)
       )
       select sub.district_id, sub.id as unit_id, sub.name as unit_name, sub.kind_code, sub.path, 'party_org' as gap, null as role_code
       from sub join unit_kind k on k.code = sub.kind_code
@@ -41,7 +35,12 @@ export class CoverageRepository {
       union all
       select sub.district_id, sub.id, sub.name, sub.kind_code, sub.path, case when r.leader then 'leader' else 'role' end, r.code
       from sub join staff_role r on r.kind_code = sub.kind_code and (r.required or r.leader)
-      where not exists (select 1 from current_post c where c.district_id = sub.district_id and c.unit_id = sub.id and c.role_code = r.code)
+      -- a correlated anti-join per (unit, role) on staff_post's unit index: the planner picks a good plan at
+      -- district scale (a CTE of the subtree's current posts made PostgreSQL hash the whole subtree first)
+      where not exists (
+        select 1 from staff_post s
+        where s.district_id = sub.district_id and s.unit_id = sub.id and s.role_code = r.code
+          and s.started_on <= ${today}::date and (s.ended_on is null or s.ended_on >= ${today}::date))
       order by 5, 6, 7`.execute(this.db);
     return result.rows;
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ModuleManifest } from '../../platform/module.ts';
+import { gridReliability } from './grid.reliability.ts';
 import { gridRoutes } from './grid.routes.ts';
 import { seedGridDemo } from './grid.seed.ts';
 
@@ -13,5 +14,6 @@ export const gridModule: ModuleManifest = {
   ],
   routes: gridRoutes,
   seedDemo: seedGridDemo,
+  reliability: gridReliability,
   tag: { name: 'grid', description: 'The unified grid: units, party organisations, posts, linked organisations, boundaries, coverage' },
 };

@@ -1,6 +1,6 @@
 // Request schemas of the grid's routes. Objects reject unknown fields; text has sane length limits.
 import { Type } from 'typebox';
-import { Obj } from '../../platform/http.ts';
+import { Obj, PatchObj } from '../../platform/http.ts';
 import { PARTY_ORG_KINDS } from './preset.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
@@ -18,7 +18,7 @@ export const UnitSearchQuery = Obj({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
 });
 export const CreateUnitBody = Obj({ parentId: Id, kind: Code, name: Name, code: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()])) });
-export const UpdateUnitBody = Obj({ name: Type.Optional(Name), code: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()])) });
+export const UpdateUnitBody = PatchObj({ name: Type.Optional(Name), code: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()])) });
 export const MoveUnitBody = Obj({ parentId: Id });
 export const BoundaryBody = Obj({ geometry: Type.Unknown({ description: 'GeoJSON Polygon or MultiPolygon (or a Feature holding one)' }) });
 export const CoverageQuery = Obj({ gapLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })) });
@@ -31,7 +31,7 @@ export const BindPartyOrgBody = Obj({
   secretaryPersonId: Type.Optional(Type.Union([Id, Type.Null()])),
   foundedOn: Type.Optional(Type.Union([DateString, Type.Null()])),
 });
-export const UpdatePartyOrgBody = Obj({
+export const UpdatePartyOrgBody = PatchObj({
   kind: Type.Optional(PartyOrgKind),
   name: Type.Optional(Name),
   secretaryPersonId: Type.Optional(Type.Union([Id, Type.Null()])),
@@ -39,7 +39,7 @@ export const UpdatePartyOrgBody = Obj({
 });
 
 export const CreatePersonBody = Obj({ unitId: Id, name: Name, note: Type.Optional(Type.Union([Note, Type.Null()])) });
-export const UpdatePersonBody = Obj({ name: Type.Optional(Name), note: Type.Optional(Type.Union([Note, Type.Null()])) });
+export const UpdatePersonBody = PatchObj({ name: Type.Optional(Name), note: Type.Optional(Type.Union([Note, Type.Null()])) });
 export const PeopleQuery = Obj({
   unitId: Type.Optional(Id),
   search: Type.Optional(Type.String({ maxLength: 100 })),
@@ -54,7 +54,7 @@ export const AppointPostBody = Obj({
   startedOn: DateString,
   endedOn: Type.Optional(Type.Union([DateString, Type.Null()])),
 });
-export const UpdatePostBody = Obj({ startedOn: Type.Optional(DateString), endedOn: Type.Optional(Type.Union([DateString, Type.Null()])) });
+export const UpdatePostBody = PatchObj({ startedOn: Type.Optional(DateString), endedOn: Type.Optional(Type.Union([DateString, Type.Null()])) });
 
 const LinkedOrgKind = Type.Union(LINKED_ORG_KINDS.map((k) => Type.Literal(k)));
 export const LinkedOrgBody = Obj({
@@ -65,7 +65,7 @@ export const LinkedOrgBody = Obj({
   startedOn: Type.Optional(Type.Union([DateString, Type.Null()])),
   endedOn: Type.Optional(Type.Union([DateString, Type.Null()])),
 });
-export const UpdateLinkedOrgBody = Obj({
+export const UpdateLinkedOrgBody = PatchObj({
   kind: Type.Optional(LinkedOrgKind),
   name: Type.Optional(Name),
   contactName: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
@@ -76,7 +76,7 @@ export const UpdateLinkedOrgBody = Obj({
 
 export const KindParam = Obj({ code: Code });
 export const KindRoleParam = Obj({ code: Code, role: Code });
-export const UpdateKindBody = Obj({
+export const UpdateKindBody = PatchObj({
   name: Type.Optional(Label),
   isGrid: Type.Optional(Type.Boolean()),
   requiresPartyOrg: Type.Optional(Type.Boolean()),

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Obj } from '../../platform/http.ts';
+import { Obj, PatchObj } from '../../platform/http.ts';
 import { ROLES } from '../../../../shared/permissions.ts';
 
 const Id = Type.Integer({ minimum: 1, maximum: 9007199254740991 });
@@ -13,5 +13,5 @@ export const UserListQuery = Obj({
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
 });
 export const CreateUserBody = Obj({ username: Username, displayName: DisplayName, role: Role, unitId: Id });
-export const UpdateUserBody = Obj({ displayName: Type.Optional(DisplayName), disabled: Type.Optional(Type.Boolean()) });
+export const UpdateUserBody = PatchObj({ displayName: Type.Optional(DisplayName), disabled: Type.Optional(Type.Boolean()) });
 export const GrantBody = Obj({ role: Role, unitId: Id });

@@ -2,10 +2,11 @@
 // SQL statements run on the bare driver, on the same open database, in alternating rounds (docs/bench.md).
 import type { Db } from '../../server/src/db/connection.ts';
 import { GridService } from '../../server/src/modules/grid/grid.service.ts';
+import { CoverageRepository } from '../../server/src/modules/grid/coverage.repository.ts';
 import { CoverageService } from '../../server/src/modules/grid/coverage.service.ts';
 import { systemContext } from '../../server/src/platform/context.ts';
 import { businessDate } from '../../server/src/platform/clock.ts';
-import { assertSame, budgetFor, ENGINES, higherBetter, measurePair, withConnections, type BareDriver, type Figure, type Suite } from '../harness.ts';
+import { assertSame, budgetFor, ENGINES, higherBetter, lowerBetter, measurePair, withConnections, type BareDriver, type Figure, type Suite } from '../harness.ts';
 import { preparedScratch, sampleVia, SCALES, type UnitRef } from '../lib/locality.ts';
 import * as Q from '../lib/product-sql.ts';
 
@@ -30,7 +31,7 @@ export const treeSuite: Suite = {
   defaultScale: 'street',
   async run(ctx) {
     const { options, log } = ctx;
-    const { scratch } = await preparedScratch(ctx, 'tree');
+    const { scratch, locality } = await preparedScratch(ctx, 'tree');
     const budget = budgetFor(options);
     const today = () => businessDate(new Date());
 
@@ -52,6 +53,31 @@ export const treeSuite: Suite = {
         figures.push(higherBetter(name, unit, t.product.perSecond * perCall, t.baseline.perSecond * perCall));
         log(`${name}: product median ${t.product.medianMs.toFixed(2)} ms (${t.product.runs} runs), baseline ${t.baseline.medianMs.toFixed(2)} ms (${t.baseline.runs} runs)`);
       };
+
+      // (0) building the tree: the whole preparation (generator or demo seed through the services, party
+      // organisations, posts, ANALYZE) against the engine copying the same org_unit rows into a table with the
+      // same indexes in one statement
+      {
+        await bare.query('create temporary table bench_unit_copy (like org_unit including all)');
+        const t = performance.now();
+        await bare.query('insert into bench_unit_copy select * from org_unit');
+        const copySeconds = (performance.now() - t) / 1000;
+        await bare.query('drop table bench_unit_copy');
+        figures.push(higherBetter(`build the tree (${locality.units} units with party organisations, posts, boundaries; build took ${locality.seconds.toFixed(1)} s)`, 'units/s', locality.units / locality.seconds, locality.units / copySeconds));
+        log(`build: ${locality.units} units in ${locality.seconds.toFixed(1)} s; raw copy of the rows ${(copySeconds * 1000).toFixed(0)} ms`);
+      }
+
+      // (0b) subtree roll-up at every level: unit counts by kind of the subtree, the tail latency (p95) an
+      // office sees when it opens any unit (the issue's target: < 20 ms on PGlite, < 10 ms on PostgreSQL)
+      const counts = new CoverageRepository(database.db);
+      for (const level of ['district', 'street', 'community', 'grid', 'building', 'zone'] as const) {
+        const u = s[level];
+        const params = [Q.likePrefix(u.path)];
+        assertSame(`unit counts of the ${level}`, await counts.unitCounts(u.path), await bare.query(Q.UNIT_COUNTS, params));
+        const t = await measurePair(() => counts.unitCounts(u.path), () => bare.query(Q.UNIT_COUNTS, params), budget);
+        figures.push(lowerBetter(`subtree roll-up of a ${level} (${u.size} units), p95: CoverageRepository.unitCounts`, 'ms', t.product.p95Ms, t.baseline.p95Ms));
+        log(`roll-up of the ${level}: product p50 ${t.product.medianMs.toFixed(2)} / p95 ${t.product.p95Ms.toFixed(2)} ms, baseline p50 ${t.baseline.medianMs.toFixed(2)} / p95 ${t.baseline.p95Ms.toFixed(2)} ms`);
+      }
 
       // (a) subtree by path prefix
       for (const [label, u] of [

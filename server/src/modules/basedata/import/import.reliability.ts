@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import type { Db } from '../../../db/connection.ts';
 import type { ReliabilityHooks } from '../../../platform/module.ts';
 import { systemContext } from '../../../platform/context.ts';
@@ -13,8 +14,9 @@ import { ImportService } from './import.service.ts';
 const MISSING_ID = 9007199254740991;
 const JOB_ROUTES = ['/api/imports/:id', '/api/imports/:id/errors', '/api/imports/:id/error-report', '/api/imports/:id/events'] as const;
 
-async function jobPaths(db: Db) {
-  return db.selectFrom('import_job').select(['id', 'unit_path']).orderBy('id').execute();
+/** Import jobs are read with plain SQL, as the import module does (its tables are not in the Kysely types). */
+async function jobPaths(db: Db): Promise<{ id: number; unit_path: string }[]> {
+  return (await sql<{ id: number; unit_path: string }>`select id, unit_path from import_job order by id`.execute(db)).rows;
 }
 
 export const importReliability: ReliabilityHooks = {

@@ -24,6 +24,8 @@ import type { PiiCipher } from './platform/crypto/pii.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     registeredRoutes: { method: string; url: string }[];
+    /** what the modules were built with: tests reach a module's shared objects (e.g. the demand clock) through it */
+    services: AppServices;
   }
 }
 
@@ -33,6 +35,8 @@ export interface BuildOptions {
   pii: PiiCipher;
   now?: () => Date;
   logger?: boolean;
+  /** run the modules' background work (the serving process does; tests drive it themselves) */
+  background?: boolean;
 }
 
 export function allMigrations() {
@@ -74,6 +78,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     for (const method of [route.method].flat()) if (method !== 'HEAD') registeredRoutes.push({ method, url: route.url });
   });
   app.decorate('registeredRoutes', registeredRoutes);
+  app.decorate('services', services);
 
   await app.register(helmet, helmetOptions);
   await app.register(cookie);
@@ -112,6 +117,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     },
     { prefix: '/api' },
   );
+  for (const module of MODULES) if (module.rootRoutes) await module.rootRoutes(app, services);
+  if (options.background) {
+    const stops = MODULES.flatMap((m) => (m.background ? [m.background(services, (message, detail) => app.log.info({ module: m.name, detail }, message))] : []));
+    app.addHook('onClose', async () => stops.forEach((s) => s.stop()));
+  }
 
   if (existsSync(path.join(config.webDistDir, 'index.html'))) {
     // The web client's files are public. The wildcard route looks files up on each request, so a rebuild

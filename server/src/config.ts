@@ -12,6 +12,8 @@ export interface Config {
   loginMaxFailures: number;
   loginLockMinutes: number;
   loginRateLimitPerMinute: number;
+  /** reports and photo uploads without an account, per client address and minute */
+  publicReportRateLimitPerMinute: number;
   bodyLimitBytes: number;
   logLevel: string;
   webDistDir: string;
@@ -44,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginMaxFailures: intFrom(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
     loginLockMinutes: intFrom(env, 'LOGIN_LOCK_MINUTES', 15, 1, 24 * 60),
     loginRateLimitPerMinute: intFrom(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 20, 1, 10000),
+    publicReportRateLimitPerMinute: intFrom(env, 'PUBLIC_REPORT_RATE_LIMIT_PER_MINUTE', 30, 1, 1_000_000),
     bodyLimitBytes: 1024 * 1024,
     logLevel,
     webDistDir: path.resolve(env.TONGXIN_WEB_DIST || path.join(import.meta.dirname, '../../web/dist')),

@@ -69,7 +69,7 @@ function printLogins(config: Config) {
 
 async function serve(config: Config, database: DbHandle) {
   const pii = createPiiCipher(loadKeyring({ dataDir: config.dataDir }).keyring);
-  const app = await buildApp({ config, database, pii });
+  const app = await buildApp({ config, database, pii, background: true });
   const shutdown = async (signal: string) => {
     console.log(`\n${signal}: closing…`);
     await app.close();

@@ -31,6 +31,7 @@ export async function initDeployment(database: DbHandle, options: { preset: stri
   const users = new UsersService(database.db);
   return database.db.transaction().execute(async (trx) => {
     await kinds.applyPreset(trx, ctx, preset);
+    for (const module of MODULES) if (module.applyPreset) await module.applyPreset(trx, preset);
     const rootKind = preset.rootKinds[0];
     const root = await grid.createRoot(trx, ctx, { kind: rootKind, name: options.rootName ?? preset.name['zh-CN'] });
     const adminUsername = options.adminUsername ?? 'admin';

@@ -352,6 +352,177 @@ export interface PiiRevealTable {
   expires_at: Timestamp;
 }
 
+export interface DemandCategoryTable {
+  code: string;
+  parent_code: string | null;
+  name_zh: string;
+  name_en: string;
+  respond_minutes: number;
+  finish_minutes: number;
+  warn_percent: Generated<number>;
+  emergency: Generated<boolean>;
+  decide_kinds: string[] | null;
+  sort: Generated<number>;
+  active: Generated<boolean>;
+}
+
+export interface DemandCalendarTable {
+  id: Generated<number>;
+  weekdays: number[];
+  periods: Json<{ start: string; end: string }[]>;
+  overrides: Json<Record<string, 'holiday' | 'workday'>>;
+  updated_at: Generated<Date>;
+}
+
+export interface DemandTable {
+  district_id: number;
+  id: Generated<number>;
+  case_no: string;
+  tracking_code: string;
+  client_key: string | null;
+  channel: string;
+  type: string;
+  category_code: string;
+  title: string;
+  description: string;
+  lng: number | null;
+  lat: number | null;
+  address: string | null;
+  house_id: number | null;
+  home_unit_id: number;
+  home_unit_path: string;
+  unit_id: number;
+  unit_path: string;
+  routed_by: string;
+  status: string;
+  emergency: Generated<boolean>;
+  claimable: Generated<boolean>;
+  reporter_user_id: number | null;
+  reporter_name: string | null;
+  reporter_phone_cipher: string | null;
+  reporter_phone_hash: string | null;
+  reporter_phone_head: string | null;
+  reporter_phone_last4: string | null;
+  source_ref: string | null;
+  hazard_id: number | null;
+  merged_into: number | null;
+  decline_reason: string | null;
+  escalation_level: Generated<number>;
+  reopen_count: Generated<number>;
+  rework_count: Generated<number>;
+  reported_at: Timestamp;
+  registered_at: Timestamp | null;
+  first_dispatched_at: Timestamp | null;
+  responded_at: Timestamp | null;
+  handled_at: Timestamp | null;
+  verified_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  rated_at: Timestamp | null;
+  respond_due_at: Timestamp;
+  finish_due_at: Timestamp;
+  level_since: Timestamp;
+  level_due_at: Timestamp;
+  level_warn_at: Timestamp;
+  warned_at: Timestamp | null;
+  overdue_at: Timestamp | null;
+  rating: string | null;
+  resolved: boolean | null;
+  seq: Generated<number>;
+  updated_at: Generated<Date>;
+}
+
+export interface DemandAssignmentTable {
+  district_id: number;
+  id: Generated<number>;
+  demand_id: number;
+  handler_type: string;
+  handler_unit_id: number;
+  handler_unit_path: string;
+  member_id: number | null;
+  linked_org_id: number | null;
+  handler_user_id: number | null;
+  handler_name: string;
+  status: string;
+  assigned_by_user_id: number | null;
+  note: string | null;
+  created_at: Timestamp;
+  accepted_at: Timestamp | null;
+  ended_at: Timestamp | null;
+}
+
+export interface DemandEventTable {
+  district_id: number;
+  demand_id: number;
+  seq: number;
+  action: string;
+  from_status: string | null;
+  to_status: string;
+  actor_user_id: number | null;
+  actor_name: string;
+  actor_kind: string;
+  unit_id: number;
+  note: string | null;
+  data: Json | null;
+  at: Timestamp;
+}
+
+export interface DemandPhotoTable {
+  id: string;
+  district_id: number | null;
+  demand_id: number | null;
+  event_seq: number | null;
+  stage: string | null;
+  format: string;
+  bytes: number;
+  width: number;
+  height: number;
+  sha256: string;
+  path: string;
+  thumb_path: string;
+  uploaded_by_user_id: number | null;
+  upload_token_hash: string;
+  created_at: Generated<Date>;
+}
+
+export interface DemandHandlerRuleTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  category_code: string | null;
+  handler_type: string;
+  handler_unit_id: number;
+  member_id: number | null;
+  linked_org_id: number | null;
+  handler_name: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface NotificationTable {
+  district_id: number;
+  id: Generated<number>;
+  user_id: number;
+  demand_id: number | null;
+  kind: string;
+  title: string;
+  body: string;
+  urgent: boolean;
+  created_at: Timestamp;
+  read_at: Timestamp | null;
+  digested_at: Timestamp | null;
+}
+
+export interface Open311ClientTable {
+  district_id: number;
+  id: Generated<number>;
+  unit_id: number;
+  name: string;
+  key_hash: string;
+  key_last4: string;
+  created_by_user_id: number | null;
+  created_at: Generated<Date>;
+  revoked_at: Timestamp | null;
+}
+
 export interface Database {
   schema_migration: SchemaMigrationTable;
   deployment: DeploymentTable;
@@ -381,4 +552,13 @@ export interface Database {
   member_post: MemberPostTable;
   member_post_claim: MemberPostClaimTable;
   pii_reveal: PiiRevealTable;
+  demand_category: DemandCategoryTable;
+  demand_calendar: DemandCalendarTable;
+  demand: DemandTable;
+  demand_assignment: DemandAssignmentTable;
+  demand_event: DemandEventTable;
+  demand_photo: DemandPhotoTable;
+  demand_handler_rule: DemandHandlerRuleTable;
+  notification: NotificationTable;
+  open311_client: Open311ClientTable;
 }

@@ -6,5 +6,6 @@ import { usersModule } from './users/users.manifest.ts';
 import { auditModule } from './audit/audit.manifest.ts';
 import { basedataModule } from './basedata/basedata.manifest.ts';
 import { partyModule } from './party/party.manifest.ts';
+import { demandsModule } from './demands/demands.manifest.ts';
 
-export const MODULES: ModuleManifest[] = [authModule, gridModule, usersModule, auditModule, basedataModule, partyModule];
+export const MODULES: ModuleManifest[] = [authModule, gridModule, usersModule, auditModule, basedataModule, partyModule, demandsModule];

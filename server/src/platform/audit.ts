@@ -16,7 +16,7 @@ export async function recordAudit(trx: Transaction<Database>, ctx: RequestContex
   await trx
     .insertInto('audit_log')
     .values({
-      actor_user_id: ctx.actor.userId || null,
+      actor_user_id: ctx.actor.userId > 0 ? ctx.actor.userId : null,
       actor_name: ctx.actor.username,
       action: entry.action,
       target_type: entry.targetType,

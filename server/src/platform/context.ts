@@ -27,3 +27,11 @@ export interface RequestContext {
 export function systemContext(name = 'system'): RequestContext {
   return { actor: { userId: 0, username: name, displayName: name, grants: [], mustChangePassword: false }, clientIp: null };
 }
+
+/**
+ * Context for a caller without an account (a resident reporting or tracking with a code): no grants, so no
+ * permission anywhere; audited under `name` (e.g. 'public'). Never userId 0, which is the system.
+ */
+export function publicContext(name: string, clientIp: string | null): RequestContext {
+  return { actor: { userId: -1, username: name, displayName: name, grants: [], mustChangePassword: false }, clientIp };
+}

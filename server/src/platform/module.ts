@@ -153,6 +153,12 @@ export interface ModuleManifest {
   menu?: MenuItem[];
   /** registers the module's routes under /api */
   routes?: (app: FastifyInstance, services: AppServices) => void | Promise<void>;
+  /** routes outside /api (a standard API with its own path, such as Open311's /open311/v2) */
+  rootRoutes?: (app: FastifyInstance, services: AppServices) => void | Promise<void>;
+  /** at `init`: what the module takes from the governance-model preset (e.g. the demand categories) */
+  applyPreset?: (trx: import('kysely').Transaction<import('../db/types.ts').Database>, preset: import('../modules/grid/preset.ts').Preset) => Promise<void>;
+  /** work the serving process does on its own (the demand loop's deadline clock); stopped when the app closes */
+  background?: (services: AppServices, log: (message: string, detail?: unknown) => void) => { stop(): void };
   /** adds the module's part of the deterministic demo locality */
   seedDemo?: (ctx: DemoSeedContext) => Promise<void>;
   reliability?: ReliabilityHooks;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ModuleManifest } from '../../platform/module.ts';
 import { demandsContext } from './demands.context.ts';
 import { demandsRoutes } from './demands.routes.ts';
+import { handlerRulesRoutes } from './handler-rules.ts';
 import { foldDigests } from './inbox.ts';
 import { DemandSettings } from './settings.service.ts';
 import { seedDemandsDemo } from './demands.seed.ts';
@@ -27,7 +28,10 @@ export const demandsModule: ModuleManifest = {
     { path: '/demands/metrics', title: { 'zh-CN': '诉求指标', en: 'Demand metrics' }, permission: 'demand.read', icon: 'DataLine', order: 36 },
     { path: '/demands/settings', title: { 'zh-CN': '时限与日历', en: 'Deadlines & calendar' }, permission: 'demand.config', icon: 'Calendar', order: 85 },
   ],
-  routes: demandsRoutes,
+  routes: async (app, services) => {
+    await demandsRoutes(app, services);
+    handlerRulesRoutes(app, services);
+  },
   applyPreset: (trx, preset) => new DemandSettings(trx).applyPreset(trx, preset),
   seedDemo: seedDemandsDemo,
   reliability: demandsReliability,

@@ -48,6 +48,18 @@ export const demandsReliability: ReliabilityHooks = {
       missing: `/api/demands/metrics?unitId=${MISSING_ID}&from=2026-01-01&to=2026-12-31`,
       objects: async (db) => (await db.selectFrom('org_unit').select(['id', 'path']).where('depth', '<=', 3).orderBy('id').execute()).map((u) => ({ url: `/api/demands/metrics?unitId=${u.id}&from=2020-01-01&to=2030-12-31`, unitPath: u.path })),
     },
+    {
+      route: '/api/demands/:id/suggested-handler',
+      permission: 'demand.read',
+      missing: `/api/demands/${MISSING_ID}/suggested-handler`,
+      objects: async (db) => (await demandPaths(db)).map((d) => ({ url: `/api/demands/${d.id}/suggested-handler`, unitPath: [d.unit_path, d.home_unit_path] })),
+    },
+    {
+      route: '/api/demand-handler-rules',
+      permission: 'demand.read',
+      missing: `/api/demand-handler-rules?unitId=${MISSING_ID}`,
+      objects: async (db) => (await db.selectFrom('org_unit').select(['id', 'path']).where('depth', '<=', 3).orderBy('id').execute()).map((u) => ({ url: `/api/demand-handler-rules?unitId=${u.id}`, unitPath: u.path })),
+    },
   ],
   leakListProbes: [
     {

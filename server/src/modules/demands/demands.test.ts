@@ -260,3 +260,34 @@ describe('the clock: warnings, overdue, escalation in working time', () => {
     expect(d.levelDueAt).toBe('2026-12-16T03:30:00.000Z');
   });
 });
+
+describe('category → handler rules', () => {
+  it('suggest the nearest rule for the category, then its class, then the catch-all; without one, the home grid', async () => {
+    await setClock('2026-12-10T02:00:00Z');
+    const r = await report('worker_a1', { ...IN_A1 });
+    let sug = await get('secretary_a', `/api/demands/${r.id}/suggested-handler`);
+    expect(sug.handler).toEqual({ type: 'unit', unitId: f.gridA1 });
+    // the community's catch-all: its council; then a class rule for 市容环境: the department
+    let res = await call(h.app, s.secretary_a, 'PUT', '/api/demand-handler-rules', { unitId: f.communityA, categoryCode: null, handler: { type: 'council', name: '甲社区议事会' } });
+    expect(res.statusCode, res.body).toBe(200);
+    sug = await get('secretary_a', `/api/demands/${r.id}/suggested-handler`);
+    expect(sug.handler).toEqual({ type: 'council', name: '甲社区议事会' });
+    res = await call(h.app, s.street_admin, 'PUT', '/api/demand-handler-rules', { unitId: f.street, categoryCode: 'city_appearance', handler: { type: 'department', name: '城管执法队' } });
+    expect(res.statusCode, res.body).toBe(200);
+    // the community's catch-all is nearer than the street's class rule
+    sug = await get('secretary_a', `/api/demands/${r.id}/suggested-handler`);
+    expect(sug.handler.type).toBe('council');
+    res = await call(h.app, s.secretary_a, 'PUT', '/api/demand-handler-rules', { unitId: f.communityA, categoryCode: 'exposed_garbage', handler: { type: 'unit', unitId: f.gridA2 } });
+    sug = await get('secretary_a', `/api/demands/${r.id}/suggested-handler`);
+    expect(sug.handler).toEqual({ type: 'unit', unitId: f.gridA2 });
+    const list = await get('secretary_a', `/api/demand-handler-rules?unitId=${f.gridA1}`);
+    expect(list.items.map((i: { categoryCode: string | null }) => i.categoryCode).sort()).toEqual(['city_appearance', 'exposed_garbage', null].sort());
+    // the suggestion dispatches as it is
+    await post('secretary_a', `/api/demands/${r.id}/register`, {});
+    const d = await post('secretary_a', `/api/demands/${r.id}/dispatch`, { handler: sug.handler });
+    expect(d.activeAssignment.handlerUnitId).toBe(f.gridA2);
+    // another community cannot set rules here, nor point a rule outside its scope
+    await unchanged(() => call(h.app, s.secretary_b, 'PUT', '/api/demand-handler-rules', { unitId: f.communityA, categoryCode: null, handler: { type: 'council', name: 'x' } }), 404);
+    await unchanged(() => call(h.app, s.secretary_a, 'PUT', '/api/demand-handler-rules', { unitId: f.communityA, categoryCode: null, handler: { type: 'unit', unitId: f.gridB1 } }), 400, 'unknown_reference');
+  });
+});

@@ -1,35 +1,83 @@
 // For every route: unauthenticated → 401; outside the caller's scope → 404 (403 for deployment-wide
 // settings, which have no scope); bad input → 4xx with a message in both languages and nothing written;
-// success in scope. A last test checks that every registered route has a row here.
+// success in scope, where every write leaves exactly one audit row (or the count a case states, with the
+// reason beside it). A last test checks that every registered route has a row here.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GridService } from '../src/modules/grid/grid.service.ts';
 import { ResidentsService } from '../src/modules/basedata/residents.service.ts';
 import { systemContext } from '../src/platform/context.ts';
-import { createTestApp, call, type TestApp, type Session } from './app.ts';
-import { buildTinyLocality, loginAll, type TinyLocality } from './fixtures.ts';
+import { createTestApp, call, login, type TestApp, type Session } from './app.ts';
+import { buildTinyLocality, loginAll, TEST_PASSWORD, type TinyLocality } from './fixtures.ts';
 import { fingerprint } from './fingerprint.ts';
 import { IMPORT_CASES } from './route-cases/import.cases.ts';
 import { STRUCTURE_CASES } from './route-cases/basedata-structures.cases.ts';
 import { EXPORT_CASES } from './route-cases/export.cases.ts';
+import { DEMAND_CASES } from './route-cases/demands.cases.ts';
+import { OPEN311_CASES } from './route-cases/open311.cases.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Ids = TinyLocality & Record<string, number>;
 
+/** A raw (non-JSON) request body, e.g. an uploaded photo. */
+export interface RawBody {
+  contentType: string;
+  payload: (ids: Ids) => Buffer;
+}
+
 export interface RouteCase {
   method: Method;
   route: string;
-  /** creates the objects this case acts on; returns their ids */
-  prepare?: (h: { grid: GridService; residents: ResidentsService; f: TinyLocality }) => Promise<Record<string, number>>;
+  /** creates the objects this case acts on; returns their ids. `app` reaches the modules' shared objects (app.services). */
+  prepare?: (h: { grid: GridService; residents: ResidentsService; f: TinyLocality; app: FastifyInstance }) => Promise<Record<string, number>>;
   url: (ids: Ids) => string;
   body?: (ids: Ids) => unknown;
+  /** sent instead of `body` */
+  raw?: RawBody;
   as: string;
   status: number;
-  /** another caller (or target) outside the scope; status 404 unless the route is deployment-wide */
-  outside?: { as: string; url?: (ids: Ids) => string; body?: (ids: Ids) => unknown; status?: number };
+  /**
+   * Audit rows the successful request leaves. Default for a write (non-GET): exactly 1. A case stating
+   * another number says why beside it; route-wide exceptions are in AUDIT_COUNTS below.
+   */
+  auditRows?: number;
+  /** more checks on the successful answer */
+  check?: (body: unknown, ids: Ids) => void;
+  /** the success run uses a fresh login of `as` rather than the shared session (the route ends the session it is called with) */
+  ownSession?: boolean;
+  /**
+   * A server-sent-event stream: `app.inject` would wait for it to end, so the success run opens it on a
+   * listening server, reads events until one named `until` arrives (calling `trigger` once the first event
+   * is in, to make the server push one) and hangs up.
+   */
+  stream?: { until: string; trigger?: (h: { app: FastifyInstance; f: TinyLocality }, ids: Ids) => Promise<void> };
+  /** another caller (or target) outside the scope; status 404 unless the route is deployment-wide. A 2xx status means the route answers but changes nothing (bulk answers, one's own rows). */
+  outside?: { as: string; url?: (ids: Ids) => string; body?: (ids: Ids) => unknown; raw?: RawBody; status?: number; check?: (body: unknown, ids: Ids) => void };
   /** recordsAttempt: a failed login is itself recorded (failure count, audit row), by design */
-  bad?: { url?: (ids: Ids) => string; body: (ids: Ids) => unknown; status?: number; recordsAttempt?: boolean }[];
+  bad?: { url?: (ids: Ids) => string; body?: (ids: Ids) => unknown; raw?: RawBody; status?: number; recordsAttempt?: boolean }[];
   public?: boolean;
 }
+
+/**
+ * Writes whose audit rows are not exactly one, route by route, each with the reason. Every other write (non-GET)
+ * leaves exactly one, or the `auditRows` its case states (when the count depends on the case, e.g. a rating
+ * that reopens). `rows` may be computed from the answer when the count is one per item done.
+ */
+const AUDIT_COUNTS: Record<string, { rows: number | ((answer: unknown) => number); why: string }> = {
+  'POST /api/inbox/read': { rows: 0, why: 'marks the caller’s own notifications read: per-user display state like a session’s last-seen time, not governed data; a row per glance at the inbox would drown the log' },
+  'POST /api/units/:id/contacts/auto-assign': { rows: (a) => (a as { assigned: number }).assigned + 1, why: 'one row per household linked (each is a change to that household’s record) and one for the run' },
+};
+
+/**
+ * Known gaps, reported and not yet fixed: writes that leave no audit row although they should. The count
+ * asserted is today's, so fixing the service makes its test fail until its entry here is removed.
+ */
+const AUDIT_GAPS: Record<string, { rows: number; bug: string }> = {
+  'POST /api/imports/uploads': { rows: 0, bug: 'ImportService.upload stores the file and an import_upload row without an audit row' },
+  'POST /api/imports/templates': { rows: 0, bug: 'ImportService.saveTemplate inserts or overwrites an import_template (a district’s column mapping) without an audit row' },
+};
 
 const sq = { type: 'Polygon', coordinates: [[[113.2, 23.1], [113.3, 23.1], [113.3, 23.2], [113.2, 23.2], [113.2, 23.1]]] };
 
@@ -40,7 +88,8 @@ const CASES: RouteCase[] = [
   { method: 'GET', route: '/api/auth/session', url: () => '/api/auth/session', as: 'worker_a1', status: 200 },
   { method: 'POST', route: '/api/auth/password', url: () => '/api/auth/password', body: () => ({ currentPassword: 'Correct-Horse-9', newPassword: 'Another-Horse-77' }), as: 'member_a1', status: 204,
     bad: [{ body: () => ({ currentPassword: 'nope-nope-1', newPassword: 'Another-Horse-77' }) }, { body: () => ({ currentPassword: 'Correct-Horse-9', newPassword: 'short' }) }, { body: () => ({ currentPassword: 'Correct-Horse-9' }) }] },
-  { method: 'POST', route: '/api/auth/logout', url: () => '/api/auth/logout', as: 'resident_a1', status: 204 },
+  // ends the session it is called with: its own, so resident_a1's shared session still works for later rows
+  { method: 'POST', route: '/api/auth/logout', url: () => '/api/auth/logout', as: 'resident_a1', status: 204, ownSession: true },
 
   // ---- kinds (deployment-wide configuration) ----
   { method: 'GET', route: '/api/unit-kinds', url: () => '/api/unit-kinds', as: 'worker_a1', status: 200 },
@@ -105,7 +154,8 @@ const CASES: RouteCase[] = [
     bad: [{ body: (i) => ({ unitId: i.communityA, name: '   ' }) }, { body: (i) => ({ unitId: i.communityA }) }] },
   { method: 'PATCH', route: '/api/people/:id', prepare: async ({ grid, f }) => ({ person: (await grid.createPerson(systemContext('t'), { unitId: f.communityA, name: '孙七' })).id }),
     url: (i) => `/api/people/${i.person}`, body: () => ({ note: '楼长候选' }), as: 'secretary_a', status: 200, outside: { as: 'secretary_b' }, bad: [{ body: () => ({ name: '' }) }] },
-  { method: 'POST', route: '/api/units/:id/posts', url: (i) => `/api/units/${i.gridA2}/posts`, body: () => ({ role: 'grid_worker', personName: '周八', startedOn: '2025-01-01' }), as: 'secretary_a', status: 201, outside: { as: 'secretary_b' },
+  // a post for a new person (personName) creates the person too: a row for each
+  { method: 'POST', route: '/api/units/:id/posts', url: (i) => `/api/units/${i.gridA2}/posts`, body: () => ({ role: 'grid_worker', personName: '周八', startedOn: '2025-01-01' }), as: 'secretary_a', status: 201, auditRows: 2, outside: { as: 'secretary_b' },
     bad: [{ body: () => ({ role: 'community_secretary', personName: '周八', startedOn: '2025-01-01' }) }, { body: () => ({ role: 'grid_worker', personName: '周八', startedOn: '2025-01-01', endedOn: '2024-01-01' }) },
       { body: () => ({ role: 'grid_worker', startedOn: '2025-01-01' }) }, { body: () => ({ role: 'grid_worker', personName: 'x', startedOn: '2025-13-01' }) }] },
   { method: 'PATCH', route: '/api/posts/:id', prepare: async ({ grid, f }) => ({ post: (await grid.appointPost(systemContext('t'), f.gridA2, { role: 'grid_leader', personName: '吴九', startedOn: '2023-05-01' })).id }),
@@ -156,6 +206,8 @@ const CASES: RouteCase[] = [
     outside: { as: 'auditor_b', url: (i) => `/api/audit?unitId=${i.communityA}` }, bad: [{ url: () => '/api/audit?from=yesterday', body: () => undefined }, { url: () => '/api/audit?limit=9999', body: () => undefined }] },
   ...EXPORT_CASES,
   ...STRUCTURE_CASES,
+  ...DEMAND_CASES,
+  ...OPEN311_CASES,
   // last: starting an import lets a job run on
   ...IMPORT_CASES,
 ];
@@ -175,14 +227,73 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-async function expectNothingWritten(run: () => Promise<{ statusCode: number; body: string }>, status: number, recordsAttempt = false) {
+/** One request of a case: JSON through the client helper, or a raw body with its content type. */
+function send(session: Session | null, method: Method, url: string, body: unknown, raw: RawBody | undefined, ids: Ids): Promise<LightMyRequestResponse> {
+  if (!raw) return call(h.app, session, method, url, body);
+  const headers: Record<string, string> = { 'content-type': raw.contentType };
+  if (session) {
+    headers.cookie = session.cookie;
+    if (method !== 'GET') headers['x-csrf-token'] = session.csrf;
+  }
+  return h.app.inject({ method, url, headers, payload: raw.payload(ids) });
+}
+
+async function auditCount(): Promise<number> {
+  const r = await h.database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Opens an event stream on a listening server, reads until the named event, then hangs up. */
+async function readStream(url: string, session: Session, until: string, onFirstEvent: () => Promise<void>): Promise<{ status: number; contentType: string; events: { event: string; data: unknown }[] }> {
+  if (!h.app.server.listening) await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = h.app.server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const events: { event: string; data: unknown }[] = [];
+    let buffered = '';
+    let settled = false;
+    const finish = (err: Error | null, value?: Awaited<ReturnType<typeof readStream>>) => {
+      if (settled) return;
+      settled = true;
+      req.destroy();
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    const req = http.get({ host: '127.0.0.1', port, path: url, headers: { cookie: session.cookie, accept: 'text/event-stream' } }, (res) => {
+      const done = () => finish(null, { status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), events });
+      if (res.statusCode !== 200) return done();
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let end: number;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (!event) continue; // a keep-alive comment
+          events.push({ event, data: data === undefined ? null : JSON.parse(data) });
+          if (event === until) return done();
+          if (events.length === 1) onFirstEvent().catch((e: Error) => finish(e));
+        }
+      });
+      res.on('error', () => undefined);
+    });
+    req.on('error', (e) => finish(e));
+    req.setTimeout(5_000, () => finish(new Error(`no "${until}" event within 5 s; got ${JSON.stringify(events)}`)));
+  });
+}
+
+async function expectNothingWritten(run: () => Promise<{ statusCode: number; body: string }>, status: number, recordsAttempt = false, check?: (body: unknown) => void) {
   const before = await fingerprint(h.database.db);
   const res = await run();
   expect(res.statusCode, res.body).toBe(status);
-  const body = JSON.parse(res.body);
-  expect(body.messages['zh-CN']).toMatch(/\S/);
-  expect(body.messages.en).toMatch(/\S/);
-  expect(typeof body.code).toBe('string');
+  if (status >= 400) {
+    const body = JSON.parse(res.body);
+    expect(body.messages['zh-CN']).toMatch(/\S/);
+    expect(body.messages.en).toMatch(/\S/);
+    expect(typeof body.code).toBe('string');
+  }
+  if (check) check(res.body ? JSON.parse(res.body) : null);
   const after = await fingerprint(h.database.db);
   if (recordsAttempt) {
     // only the user row (failure count) and the audit log may change
@@ -194,36 +305,56 @@ async function expectNothingWritten(run: () => Promise<{ statusCode: number; bod
 
 describe.each(CASES)('$method $route', (c) => {
   let ids: Ids;
+  let own: Session | null = null;
   beforeAll(async () => {
-    const extra = c.prepare ? await c.prepare({ grid, residents, f }) : {};
+    const extra = c.prepare ? await c.prepare({ grid, residents, f, app: h.app }) : {};
     if (c.route === '/api/grants/:id') {
       const r = await call(h.app, sessions.street_admin, 'POST', `/api/users/${f.users.worker_a1.id}/grants`, { role: 'grid_worker', unitId: f.gridA2 });
       extra.grantToRevoke = r.json().id;
     }
+    if (c.ownSession) own = await login(h.app, c.as, TEST_PASSWORD);
     ids = { ...f, ...extra } as Ids;
   });
 
   if (!c.public) {
     it('unauthenticated → 401, nothing written', async () => {
-      await expectNothingWritten(() => call(h.app, null, c.method, c.url(ids), c.body?.(ids)), 401);
+      await expectNothingWritten(() => send(null, c.method, c.url(ids), c.body?.(ids), c.raw, ids), 401);
     });
   }
   if (c.outside) {
     it(`outside the caller's scope → ${c.outside.status ?? 404}, nothing written`, async () => {
       const o = c.outside!;
-      await expectNothingWritten(() => call(h.app, sessions[o.as], c.method, (o.url ?? c.url)(ids), (o.body ?? c.body)?.(ids)), o.status ?? 404);
+      await expectNothingWritten(() => send(sessions[o.as], c.method, (o.url ?? c.url)(ids), (o.body ?? c.body)?.(ids), o.raw ?? c.raw, ids), o.status ?? 404, false, o.check && ((b) => o.check!(b, ids)));
     });
   }
   for (const [n, bad] of (c.bad ?? []).entries()) {
     it(`bad input #${n + 1} → ${bad.status ?? 400} with a clear message, nothing written`, async () => {
       const session = c.public ? null : sessions[c.as];
-      await expectNothingWritten(() => call(h.app, session, c.method, (bad.url ?? c.url)(ids), bad.body(ids)), bad.status ?? 400, bad.recordsAttempt);
+      await expectNothingWritten(() => send(session, c.method, (bad.url ?? c.url)(ids), bad.body?.(ids), bad.raw, ids), bad.status ?? 400, bad.recordsAttempt);
     });
   }
-  it(`success in scope → ${c.status}`, async () => {
-    const session = c.public ? null : sessions[c.as];
-    const res = await call(h.app, session, c.method, c.url(ids), c.body?.(ids));
+  const key = `${c.method} ${c.route}`;
+  const audited: number | ((answer: unknown) => number) | undefined =
+    c.auditRows ?? (key in AUDIT_GAPS ? AUDIT_GAPS[key].rows : key in AUDIT_COUNTS ? AUDIT_COUNTS[key].rows : c.method === 'GET' ? undefined : 1);
+  const auditLabel = audited === undefined ? '' : typeof audited === 'number' ? `, ${audited} audit row${audited === 1 ? '' : 's'}${key in AUDIT_GAPS ? ' (known gap)' : ''}` : ', one audit row per item done';
+  it(`success in scope → ${c.status}${auditLabel}`, async () => {
+    const session = c.public ? null : (own ?? sessions[c.as]);
+    if (c.stream) {
+      const s = c.stream;
+      const res = await readStream(c.url(ids), session!, s.until, () => s.trigger?.({ app: h.app, f }, ids) ?? Promise.resolve());
+      expect(res.status).toBe(c.status);
+      expect(res.contentType).toMatch(/^text\/event-stream/);
+      c.check?.(res.events, ids);
+      return;
+    }
+    const before = await auditCount();
+    const res = await send(session, c.method, c.url(ids), c.body?.(ids), c.raw, ids);
     expect(res.statusCode, res.body).toBe(c.status);
+    if (audited !== undefined) {
+      const expected = typeof audited === 'number' ? audited : audited(res.json());
+      expect(await auditCount(), `audit rows written${key in AUDIT_GAPS ? ` — known gap: ${AUDIT_GAPS[key].bug}` : ''}`).toBe(before + expected);
+    }
+    if (c.check) c.check(res.body ? JSON.parse(res.body) : null, ids);
   });
 });
 
@@ -232,5 +363,14 @@ describe('the matrix', () => {
     const covered = new Set(CASES.map((c) => `${c.method} ${c.route}`));
     const api = h.app.registeredRoutes.filter((r) => r.url.startsWith('/api/')).map((r) => `${r.method} ${r.url}`);
     expect(api.filter((r) => !covered.has(r))).toEqual([]);
+  });
+
+  it('states reasons for audit counts other than one only for routes that exist', () => {
+    const routes = new Set(h.app.registeredRoutes.map((r) => `${r.method} ${r.url}`));
+    for (const [route, { why }] of Object.entries(AUDIT_COUNTS)) {
+      expect(routes.has(route), route).toBe(true);
+      expect(why, route).toMatch(/\S/);
+    }
+    for (const route of Object.keys(AUDIT_GAPS)) expect(routes.has(route), route).toBe(true);
   });
 });

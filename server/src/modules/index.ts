@@ -7,5 +7,6 @@ import { auditModule } from './audit/audit.manifest.ts';
 import { basedataModule } from './basedata/basedata.manifest.ts';
 import { partyModule } from './party/party.manifest.ts';
 import { demandsModule } from './demands/demands.manifest.ts';
+import { open311Module } from './open311/open311.manifest.ts';
 
-export const MODULES: ModuleManifest[] = [authModule, gridModule, usersModule, auditModule, basedataModule, partyModule, demandsModule];
+export const MODULES: ModuleManifest[] = [authModule, gridModule, usersModule, auditModule, basedataModule, partyModule, demandsModule, open311Module];

@@ -91,6 +91,11 @@ export class DemandsRepository {
     return trx.selectFrom('demand').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
   }
 
+  /** Locks several cases in id order (every caller locking more than one case goes through here: no deadlock). */
+  async lockInOrder(ids: number[], trx: Tx): Promise<void> {
+    await trx.selectFrom('demand').select('id').where('id', 'in', [...new Set(ids)]).orderBy('id').forUpdate().execute();
+  }
+
   byTrackingCode(code: string, q: Q = this.db) {
     return q.selectFrom('demand').selectAll().where('tracking_code', '=', code).executeTakeFirst();
   }

@@ -65,6 +65,15 @@ export interface ReportInput {
   hazardId?: number;
 }
 
+export interface ReportOptions {
+  /**
+   * The caller is an Open311 client whose api_key the Open311 module has verified. Such a caller holds no
+   * grants (its key is its whole authority) and reports on the 'open311' channel, and only there; no other
+   * caller may use that channel.
+   */
+  open311Client?: boolean;
+}
+
 export type HandlerInput =
   | { type: 'unit'; unitId: number }
   | { type: 'member'; memberId: number }
@@ -139,19 +148,23 @@ export class DemandsService {
    * without an account. Answers the case and whether it was created now (false: the same client key had
    * already made it, e.g. an offline queue sending twice).
    */
-  async report(ctx: RequestContext, input: ReportInput): Promise<{ demand: DemandRow; created: boolean }> {
+  async report(ctx: RequestContext, input: ReportInput, options: ReportOptions = {}): Promise<{ demand: DemandRow; created: boolean }> {
     const anonymous = ctx.actor.userId < 0;
     const staff = !anonymous && hasPermissionAnywhere(ctx.actor, 'demand.report');
-    if (!RESIDENT_CHANNELS.includes(input.channel) && !staff) throw new ForbiddenError();
+    const open311 = input.channel === 'open311';
+    if (open311 !== !!options.open311Client) throw new ForbiddenError();
+    if (!RESIDENT_CHANNELS.includes(input.channel) && !staff && !open311) throw new ForbiddenError();
     if (!anonymous && !staff && !hasPermissionAnywhere(ctx.actor, 'demand.own')) throw new ForbiddenError();
+    // the same submission again (an offline queue sending twice): the case it made, to its own sender only
+    const again = (seen: DemandRow) => {
+      if (seen.reporter_user_id !== (anonymous ? null : ctx.actor.userId)) {
+        throw new ConflictError({ 'zh-CN': '该提交编号已被使用', en: 'This submission key is already used' }, 'client_key_taken');
+      }
+      return { demand: seen, created: false };
+    };
     if (input.clientKey) {
       const seen = await this.repo.byClientKey(input.clientKey);
-      if (seen) {
-        if (seen.reporter_user_id !== (anonymous ? null : ctx.actor.userId)) {
-          throw new ConflictError({ 'zh-CN': '该提交编号已被使用', en: 'This submission key is already used' }, 'client_key_taken');
-        }
-        return { demand: seen, created: false };
-      }
+      if (seen) return again(seen);
     }
     const category = await this.settings.usableCategory(input.category);
     const description = input.description.trim();
@@ -173,8 +186,8 @@ export class DemandsService {
       hazardUnitId = hz ? Number(hz.unit_id) : null;
     }
     const hit = !hazardUnitId && input.lng !== undefined && input.lat !== undefined ? await this.router.gridAt(input.lng, input.lat) : null;
-    const planned = hazardUnitId ?? hit?.id ?? null;
-    const plannedDistrict = planned ? (await this.grid.unit(planned))?.district_id : input.houseId ? (await this.db.selectFrom('house').select('district_id').where('id', '=', input.houseId).executeTakeFirst())?.district_id : input.unitId ? (await this.grid.unit(input.unitId))?.district_id : undefined;
+    // the router's entry already names the grid's district: no query for it
+    const plannedDistrict = hazardUnitId ? (await this.grid.unit(hazardUnitId))?.district_id : hit ? hit.districtId : input.houseId ? (await this.db.selectFrom('house').select('district_id').where('id', '=', input.houseId).executeTakeFirst())?.district_id : input.unitId ? (await this.grid.unit(input.unitId))?.district_id : undefined;
     if (plannedDistrict !== undefined) await this.ensureSequence(Number(plannedDistrict));
     await this.settings.calendar();
 
@@ -291,7 +304,13 @@ export class DemandsService {
       notices.push(...(await this.dispatchersOf(trx, d, 'new_case', { 'zh-CN': `新诉求 ${d.case_no}`, en: `New demand ${d.case_no}` }, d.emergency)));
       await this.notify(trx, notices);
       return { demand: d, notices };
+    }).catch(async (e: unknown) => {
+      // sent twice at once: the other request took the client key (its unique index) while this one was on its way
+      const seen = input.clientKey && !this.db.isTransaction && (e as { code?: string }).code === '23505' ? await this.repo.byClientKey(input.clientKey) : undefined;
+      if (!seen) throw e;
+      return { demand: seen, notices: null };
     });
+    if (result.notices === null) return again(result.demand);
     this.publish(result.notices);
     return { demand: result.demand, created: true };
   }
@@ -363,7 +382,7 @@ export class DemandsService {
       timeline: events.map((e) => this.eventView(e, staffView)),
       assignments: assignments.map((a) => this.assignmentView(a)),
       activeAssignment: active ? this.assignmentView(active) : null,
-      photos: photos.map((p) => ({ id: p.id, stage: p.stage, width: p.width, height: p.height, url: `/api/demands/${d.id}/photos/${p.id}`, thumbUrl: `/api/demands/${d.id}/photos/${p.id}?thumb=1` })),
+      photos: photos.map((p) => ({ id: p.id, stage: p.stage, width: p.width, height: p.height, url: `/api/demands/${d.id}/photos/${p.id}`, thumbUrl: `/api/demands/${d.id}/photos/${p.id}?thumb=true` })),
       actions: this.actionsFor(ctx, d, active),
     };
   }
@@ -507,7 +526,7 @@ export class DemandsService {
       canVerify: d.status === 'handled',
       canRate: d.status === 'closed',
       timeline: events.map((e) => this.eventView(e, false)),
-      photos: photos.map((p) => ({ id: p.id, stage: p.stage, thumbUrl: `/api/public/demands/${encodeURIComponent(code)}/photos/${p.id}?thumb=1`, url: `/api/public/demands/${encodeURIComponent(code)}/photos/${p.id}` })),
+      photos: photos.map((p) => ({ id: p.id, stage: p.stage, thumbUrl: `/api/public/demands/${encodeURIComponent(code)}/photos/${p.id}?thumb=true`, url: `/api/public/demands/${encodeURIComponent(code)}/photos/${p.id}` })),
     };
   }
 
@@ -555,12 +574,26 @@ export class DemandsService {
    * Locks the case, checks the caller may see it (else 404) and runs `fn`. Everything `fn` writes, and the
    * notifications it collects, commit together; the notifications are pushed to open pages afterwards.
    */
-  private async change<T>(ctx: RequestContext, id: number, fn: (d: DemandRow, trx: Tx, notices: NotificationInput[]) => Promise<T>, byCode?: string): Promise<T> {
+  private async change<T>(
+    ctx: RequestContext,
+    id: number,
+    fn: (d: DemandRow, trx: Tx, notices: NotificationInput[]) => Promise<T>,
+    opts: {
+      /** the case is named by its tracking code (the reporter without an account), not by id and scope */
+      byCode?: string;
+      /** who else may find the case, to be told why the step is refused (a member who lost a claim) */
+      alsoFinds?: (d: DemandRow) => boolean;
+      /** other cases the step changes too: all are locked in id order first, so two such steps cannot deadlock */
+      alsoLocks?: number[];
+    } = {},
+  ): Promise<T> {
+    const { byCode, alsoFinds } = opts;
     const notices: NotificationInput[] = [];
     const result = await this.transaction(async (trx) => {
+      if (opts.alsoLocks?.length) await this.repo.lockInOrder([id, ...opts.alsoLocks], trx);
       const found = byCode ? await this.repo.byTrackingCode(byCode, trx) : undefined;
       const d = await this.repo.byIdForUpdate(found ? found.id : id, trx);
-      if (!d || (byCode ? d.tracking_code !== byCode : !(await this.readableOrHandler(ctx, d, trx)))) throw new NotFoundError(DEMAND);
+      if (!d || (byCode ? d.tracking_code !== byCode : !alsoFinds?.(d) && !(await this.readableOrHandler(ctx, d, trx)))) throw new NotFoundError(DEMAND);
       try {
         const out = await fn(d, trx, notices);
         await this.notify(trx, notices);
@@ -656,6 +689,7 @@ export class DemandsService {
   /** A duplicate goes into the case it repeats: it ends as merged, the other case records it. */
   async merge(ctx: RequestContext, id: number, input: { intoId: number; note?: string }) {
     if (input.intoId === id) throw new ValidationError({ 'zh-CN': '不能合并到自身', en: 'A demand cannot be merged into itself' }, undefined, 'merge_into_self');
+    // two dispatchers merging two cases into each other at once would each hold one lock and wait for the other
     return this.change(ctx, id, async (d, trx) => {
       this.requireDispatcher(ctx, d);
       const into = await this.repo.byIdForUpdate(input.intoId, trx);
@@ -668,7 +702,7 @@ export class DemandsService {
       const out = await this.step(trx, d, { ctx, kind: 'staff' }, 'merge', { note: input.note, data: { into: into.id, intoCaseNo: into.case_no }, patch: { merged_into: into.id } });
       await this.step(trx, into, { ctx, kind: 'staff' }, 'absorb', { data: { duplicate: d.id, duplicateCaseNo: d.case_no } });
       return out;
-    });
+    }, { alsoLocks: [input.intoId] });
   }
 
   /** Moves a case to another unit in the dispatcher's scope (the location was wrong, or it is another grid's). */
@@ -717,6 +751,10 @@ export class DemandsService {
 
   /** 党员接单: the first member to claim an order from the pool gets it; the rest are told it is taken. */
   async claim(ctx: RequestContext, id: number) {
+    // An order that was in the pool stays findable for the members it was open to: the one who lost the
+    // race to claim it is told it is taken (409), not that it does not exist (the winner's case is not
+    // readable to them any more).
+    const wasInPool = (d: DemandRow) => d.claimable && d.registered_at !== null && hasPermissionAt(ctx.actor, 'demand.claim', d.unit_path);
     return this.change(ctx, id, async (d, trx, notices) => {
       if (!d.claimable || !hasPermissionAt(ctx.actor, 'demand.claim', d.unit_path)) throw new NotFoundError(DEMAND);
       if (d.status !== 'registered') throw new ConflictError({ 'zh-CN': '该单已被认领或不在接单池中', en: 'This order has been claimed already or is not in the pool' }, 'already_claimed');
@@ -740,7 +778,7 @@ export class DemandsService {
       out = await this.step(trx, out, who, 'accept', { data: { assignment: a.id, claimed: true }, patch: { responded_at: out.responded_at ?? at } });
       notices.push(...this.toReporter(out, 'claimed', { 'zh-CN': `您的需求 ${out.case_no} 已由党员认领`, en: `A party member took up your request ${out.case_no}` }));
       return out;
-    });
+    }, { alsoFinds: wasInPool });
   }
 
   async accept(ctx: RequestContext, id: number, input: { note?: string } = {}) {
@@ -821,7 +859,7 @@ export class DemandsService {
         if (last) notices.push(...(await this.handlersOf(trx, out, last, 'rework')));
         return out;
       },
-      trackingCode,
+      { byCode: trackingCode },
     );
   }
 
@@ -830,7 +868,9 @@ export class DemandsService {
       this.requireDispatcher(ctx, d);
       // without a reporter to ask, the verifier's word stands for 解决
       const resolved = d.resolved ?? (d.reporter_user_id === null && d.reporter_phone_hash === null && d.channel === 'patrol' ? (input.resolved ?? true) : null);
-      const out = await this.step(trx, d, { ctx, kind: 'staff' }, 'close', { note: input.note, patch: { closed_at: this.now(), resolved } });
+      // the verifier's word goes on the timeline too: the resolution rate must be recountable from it
+      const data = resolved !== d.resolved ? { resolved } : undefined;
+      const out = await this.step(trx, d, { ctx, kind: 'staff' }, 'close', { note: input.note, data, patch: { closed_at: this.now(), resolved } });
       notices.push(...this.toReporter(out, 'closed', { 'zh-CN': `诉求 ${out.case_no} 已办结，请评价`, en: `Demand ${out.case_no} is closed; please rate it` }));
       return out;
     });
@@ -861,7 +901,7 @@ export class DemandsService {
         }
         return out;
       },
-      trackingCode,
+      { byCode: trackingCode },
     );
   }
 
@@ -1044,19 +1084,19 @@ export class DemandsService {
 
   /** Accounts granted demand.dispatch on the unit holding the case (its own dispatchers, not the whole district above). */
   private async dispatchersOf(trx: Tx, d: DemandRow, kind: string, title: Messages, urgent: boolean): Promise<NotificationInput[]> {
-    const users = await this.usersWith(trx, d.unit_id, ['district_admin', 'street_admin', 'community_secretary', 'grid_leader']);
+    const users = await this.usersWith(trx, d.district_id, d.unit_id, ['district_admin', 'street_admin', 'community_secretary', 'grid_leader']);
     return users.map((u) => this.notice(d, u, kind, title, urgent));
   }
 
   private async verifiersOf(trx: Tx, d: DemandRow): Promise<NotificationInput[]> {
-    const users = await this.usersWith(trx, d.home_unit_id, ['grid_worker', 'grid_leader']);
+    const users = await this.usersWith(trx, d.district_id, d.home_unit_id, ['grid_worker', 'grid_leader']);
     return users.map((u) => this.notice(d, u, 'to_verify', { 'zh-CN': `诉求 ${d.case_no} 待核查`, en: `Demand ${d.case_no} awaits verification` }, false));
   }
 
   private async handlersOf(trx: Tx, d: DemandRow, a: AssignmentRow, kind = 'dispatched'): Promise<NotificationInput[]> {
     const title = kind === 'rework' ? { 'zh-CN': `诉求 ${d.case_no} 需返工`, en: `Demand ${d.case_no} needs rework` } : { 'zh-CN': `新派单 ${d.case_no}`, en: `Demand ${d.case_no} dispatched to you` };
     if (a.handler_user_id) return [this.notice(d, a.handler_user_id, kind, title, true)];
-    const users = a.handler_type === 'unit' ? await this.usersWith(trx, a.handler_unit_id, ['grid_worker', 'grid_leader', 'community_secretary', 'street_admin']) : await this.usersWith(trx, a.handler_unit_id, ['grid_leader', 'community_secretary', 'street_admin']);
+    const users = a.handler_type === 'unit' ? await this.usersWith(trx, a.district_id, a.handler_unit_id, ['grid_worker', 'grid_leader', 'community_secretary', 'street_admin']) : await this.usersWith(trx, a.district_id, a.handler_unit_id, ['grid_leader', 'community_secretary', 'street_admin']);
     return users.map((u) => this.notice(d, u, kind, title, true));
   }
 
@@ -1066,12 +1106,14 @@ export class DemandsService {
     return [...out.map((n) => ({ ...n, title: title['zh-CN'], body: title.en })), ...(await this.dispatchersOf(trx, d, kind, title, true))];
   }
 
-  private async usersWith(trx: Tx, unitId: number, roles: string[]): Promise<number[]> {
+  /** The district as well as the unit: role_grant is indexed by (district_id, unit_id); by unit alone it is a scan of every grant. */
+  private async usersWith(trx: Tx, districtId: number, unitId: number, roles: string[]): Promise<number[]> {
     const rows = await trx
       .selectFrom('role_grant as g')
       .innerJoin('app_user as u', 'u.id', 'g.user_id')
       .select('g.user_id')
       .distinct()
+      .where('g.district_id', '=', districtId)
       .where('g.unit_id', '=', unitId)
       .where('g.role_code', 'in', roles)
       .where('u.disabled', '=', false)
@@ -1085,12 +1127,12 @@ export class DemandsService {
     const orgs = await trx
       .selectFrom('party_org as o')
       .leftJoin('person as p', (j) => j.onRef('p.district_id', '=', 'o.district_id').onRef('p.id', '=', 'o.secretary_person_id'))
-      .select(['o.unit_id', 'o.name', 'p.name as secretary', 'p.user_id'])
+      .select(['o.district_id', 'o.unit_id', 'o.name', 'p.name as secretary', 'p.user_id'])
       .where('o.unit_id', 'in', ids)
       .execute();
     const org = ids.map((id) => orgs.find((o) => Number(o.unit_id) === id)).find(Boolean);
     if (!org) return d;
-    const users = new Set<number>(await this.usersWith(trx, org.unit_id, ['community_secretary', 'street_admin', 'district_admin', 'grid_leader']));
+    const users = new Set<number>(await this.usersWith(trx, org.district_id, org.unit_id, ['community_secretary', 'street_admin', 'district_admin', 'grid_leader']));
     if (org.user_id) users.add(Number(org.user_id));
     const title = { 'zh-CN': `【紧急】${d.case_no} ${d.title}`, en: `[Emergency] ${d.case_no} ${d.title}` };
     for (const u of users) notices.push(this.notice(d, u, 'emergency', title, true));

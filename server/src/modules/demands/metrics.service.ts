@@ -132,7 +132,8 @@ export class MetricsService {
       counts: total,
       rates: ratesOf(total),
       children: childUnits.map((u) => {
-        const c = byId.get(Number(u.id)) ?? zero();
+        // the child's id is the row's key, not one of its counts
+        const { unitId: _child, ...c } = byId.get(Number(u.id)) ?? zero();
         return { unitId: u.id, name: u.name, kind: u.kind_code, counts: c, rates: ratesOf(c) };
       }),
       categories: categories.map((c) => {

@@ -11,6 +11,7 @@ import ExcelJS from 'exceljs';
 import type { Db } from '../../../db/connection.ts';
 import type { PiiCipher } from '../../../platform/crypto/pii.ts';
 import type { RequestContext } from '../../../platform/context.ts';
+import { recordAudit } from '../../../platform/audit.ts';
 import { authorizeAt, hasPermissionAt, scopePaths } from '../../../platform/access.ts';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../../../platform/errors.ts';
 import { openSheet, detectFormat, REPLACEMENT, type EncodingChoice } from './readers.ts';
@@ -102,8 +103,12 @@ export class ImportService {
       if (!format) throw new AppError(415, 'unsupported_file', { 'zh-CN': '文件类型不支持：请上传 .xlsx 或 .csv（按内容识别，不看扩展名）', en: 'Unsupported file: upload an .xlsx or a .csv (checked by content, not by name)' });
       const final = path.join(this.uploadsDir(), `${id}.${format}`);
       await rename(tmp, final);
-      await run(this.db, 'insert into import_upload (id, user_id, file_name, format, size_bytes, sha256, path) values ($1, $2, $3, $4, $5, $6, $7)',
-        [id, ctx.actor.userId || null, name, format, size, hash.digest('hex'), final]);
+      const sha256 = hash.digest('hex');
+      await this.db.transaction().execute(async (trx) => {
+        await run(trx, 'insert into import_upload (id, user_id, file_name, format, size_bytes, sha256, path) values ($1, $2, $3, $4, $5, $6, $7)',
+          [id, ctx.actor.userId || null, name, format, size, sha256, final]);
+        await recordAudit(trx, ctx, { action: 'import.upload', targetType: 'import_upload', targetId: id, after: { fileName: name, format, sizeBytes: size, sha256 } });
+      });
       return { id, fileName: name, format, sizeBytes: size };
     } catch (e) {
       out.destroy();
@@ -168,10 +173,13 @@ export class ImportService {
     for (const field of Object.values(input.mapping)) {
       if (field && !Object.hasOwn(FIELDS[input.kind], field)) throw new ValidationError({ 'zh-CN': `未知字段 "${field}"`, en: `Unknown field "${field}"` }, undefined, 'unknown_field');
     }
-    const r = await run(this.db, `insert into import_template (district_id, kind, name, mapping, created_by) values ($1, $2, $3, $4::jsonb, $5)
-      on conflict (district_id, kind, name) do update set mapping = excluded.mapping, updated_at = now() returning id, kind, name, mapping`,
-    [unit.district_id, input.kind, input.name, JSON.stringify(input.mapping), ctx.actor.userId || null]);
-    return r.rows[0];
+    return this.db.transaction().execute(async (trx) => {
+      const r = await run(trx, `insert into import_template (district_id, kind, name, mapping, created_by) values ($1, $2, $3, $4::jsonb, $5)
+        on conflict (district_id, kind, name) do update set mapping = excluded.mapping, updated_at = now() returning id, kind, name, mapping`,
+      [unit.district_id, input.kind, input.name, JSON.stringify(input.mapping), ctx.actor.userId || null]);
+      await recordAudit(trx, ctx, { action: 'import_template.save', targetType: 'import_template', targetId: Number(r.rows[0].id), unit: { district_id: unit.district_id, id: unit.id, path: unit.path }, after: r.rows[0] });
+      return r.rows[0];
+    });
   }
 
   async listTemplates(ctx: RequestContext, kind?: ImportKind) {

@@ -2,19 +2,19 @@
 // Templates are still type-checked through `element-plus/global`.
 import type { App } from 'vue';
 import {
-  ElAlert, ElAside, ElBadge, ElBreadcrumb, ElBreadcrumbItem, ElButton, ElCheckbox, ElConfigProvider, ElContainer,
+  ElAlert, ElAside, ElBadge, ElBreadcrumb, ElBreadcrumbItem, ElButton, ElCheckbox, ElCheckboxGroup, ElConfigProvider, ElContainer,
   ElDatePicker, ElDescriptions, ElDescriptionsItem, ElDialog, ElDrawer, ElDropdown, ElDropdownItem, ElDropdownMenu,
   ElEmpty, ElForm, ElFormItem, ElHeader, ElIcon, ElInput, ElInputNumber, ElLoading, ElMain, ElMenu, ElMenuItem,
   ElOption, ElPagination, ElRadio, ElRadioButton, ElRadioGroup, ElResult, ElScrollbar, ElSelect, ElSkeleton, ElSwitch,
-  ElTabPane, ElTable, ElTableColumn, ElTabs, ElTag, ElText, ElTooltip, ElTree,
+  ElTabPane, ElTable, ElTableColumn, ElTabs, ElTag, ElText, ElTimeline, ElTimelineItem, ElTooltip, ElTree,
 } from 'element-plus';
 
 const COMPONENTS = [
-  ElAlert, ElAside, ElBadge, ElBreadcrumb, ElBreadcrumbItem, ElButton, ElCheckbox, ElConfigProvider, ElContainer,
+  ElAlert, ElAside, ElBadge, ElBreadcrumb, ElBreadcrumbItem, ElButton, ElCheckbox, ElCheckboxGroup, ElConfigProvider, ElContainer,
   ElDatePicker, ElDescriptions, ElDescriptionsItem, ElDialog, ElDrawer, ElDropdown, ElDropdownItem, ElDropdownMenu,
   ElEmpty, ElForm, ElFormItem, ElHeader, ElIcon, ElInput, ElInputNumber, ElMain, ElMenu, ElMenuItem,
   ElOption, ElPagination, ElRadio, ElRadioButton, ElRadioGroup, ElResult, ElScrollbar, ElSelect, ElSkeleton, ElSwitch,
-  ElTabPane, ElTable, ElTableColumn, ElTabs, ElTag, ElText, ElTooltip, ElTree,
+  ElTabPane, ElTable, ElTableColumn, ElTabs, ElTag, ElText, ElTimeline, ElTimelineItem, ElTooltip, ElTree,
 ];
 
 export function installElementPlus(app: App) {

@@ -17,6 +17,9 @@ declare module 'vue-router' {
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/auth/login.vue'), meta: { public: true } },
   { path: '/change-password', name: 'change-password', component: () => import('./views/auth/change-password.vue') },
+  // 民呼我应 for residents without an account: report, and follow a report by its tracking code
+  { path: '/public/report', name: 'public-report', component: () => import('./views/public/report.vue'), meta: { public: true } },
+  { path: '/public/track/:code?', name: 'public-track', component: () => import('./views/public/track.vue'), meta: { public: true } },
   {
     path: '/',
     component: AppLayout,
@@ -34,6 +37,16 @@ const routes: RouteRecordRaw[] = [
       { path: 'basedata/import', name: 'resident-import', component: () => import('./views/basedata/import.vue'), meta: { permission: 'resident.import' } },
       { path: 'party/contacts', name: 'party-contacts', component: () => import('./views/basedata/contacts.vue'), meta: { permission: 'contact.read' } },
       { path: 'users', name: 'users', component: () => import('./views/users/list.vue'), meta: { permission: 'user.read' } },
+      { path: 'demands/report', name: 'demand-report', component: () => import('./views/demands/report.vue'), meta: { permission: 'demand.own' } },
+      { path: 'demands/workbench', name: 'demand-workbench', component: () => import('./views/demands/workbench.vue'), meta: { permission: 'demand.dispatch' } },
+      { path: 'demands/inbox', name: 'demand-inbox', component: () => import('./views/demands/inbox.vue'), meta: { permission: 'demand.handle' } },
+      { path: 'demands/pool', name: 'demand-pool', component: () => import('./views/demands/pool.vue'), meta: { permission: 'demand.claim' } },
+      { path: 'demands/mine', name: 'demand-mine', component: () => import('./views/demands/mine.vue'), meta: { permission: 'demand.own' } },
+      { path: 'demands/hotline', name: 'demand-hotline', component: () => import('./views/demands/hotline.vue'), meta: { permission: 'demand.report' } },
+      { path: 'demands/metrics', name: 'demand-metrics', component: () => import('./views/demands/metrics.vue'), meta: { permission: 'demand.read' } },
+      { path: 'demands/settings', name: 'demand-settings', component: () => import('./views/demands/settings.vue'), meta: { permission: 'demand.config' } },
+      // the case page: who may read it is the server's answer (scope, own report, own assignment)
+      { path: 'demands/:id(\\d+)', name: 'demand-case', component: () => import('./views/demands/case.vue') },
       { path: 'audit', name: 'audit', component: () => import('./views/audit/list.vue'), meta: { permission: 'audit.read' } },
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/not-found.vue') },
     ],

@@ -3,15 +3,15 @@
 // name shows the generic menu icon. Add a name here when a module's manifest starts using it.
 import type { Component } from 'vue';
 import {
-  Bell, Calendar, ChatDotRound, Collection, DataAnalysis, DataBoard, Document, Files, Flag, Grid, House, Histogram,
-  Location, MapLocation, Menu, Message, Notebook, OfficeBuilding, Setting, Share, Star, Tickets, TrendCharts, User,
-  UserFilled, Warning,
+  Bell, Calendar, Camera, ChatDotRound, ChatLineSquare, Collection, DataAnalysis, DataBoard, DataLine, Document, Files,
+  Flag, Grid, House, Histogram, Location, MapLocation, Menu, Message, Notebook, OfficeBuilding, Phone, Pointer, Setting,
+  Share, Star, Tickets, TrendCharts, User, UserFilled, Van, Warning,
 } from '@element-plus/icons-vue';
 
 const ICONS: Record<string, Component> = {
-  Bell, Calendar, ChatDotRound, Collection, DataAnalysis, DataBoard, Document, Files, Flag, Grid, House, Histogram,
-  Location, MapLocation, Menu, Message, Notebook, OfficeBuilding, Setting, Share, Star, Tickets, TrendCharts, User,
-  UserFilled, Warning,
+  Bell, Calendar, Camera, ChatDotRound, ChatLineSquare, Collection, DataAnalysis, DataBoard, DataLine, Document, Files,
+  Flag, Grid, House, Histogram, Location, MapLocation, Menu, Message, Notebook, OfficeBuilding, Phone, Pointer, Setting,
+  Share, Star, Tickets, TrendCharts, User, UserFilled, Van, Warning,
 };
 
 export function menuIcon(name: string | null): Component {

@@ -1,7 +1,9 @@
 // English. Same keys as zh-CN.ts (checked by the type).
 import type { MessageSchema } from './zh-CN';
+import demandsEn from './demands.en';
 
 const en: MessageSchema = {
+  ...demandsEn,
   app: {
     subtitle: 'Party-building-led grassroots governance',
   },

@@ -1,5 +1,8 @@
 // 中文（默认语言）。The English file must have exactly the same keys (its type is checked against this one).
+import demandsZhCN from './demands.zh-CN';
 const zhCN = {
+  // 民呼我应 (demands, public pages, notifications): kept in their own file
+  ...demandsZhCN,
   app: {
     subtitle: '党建引领基层治理平台',
   },

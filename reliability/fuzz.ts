@@ -45,11 +45,14 @@ interface Route {
   params: Param[];
   query: Param[];
   body?: Schema;
+  /** answers an endless text/event-stream: opened over a socket, judged by its status and first bytes */
+  stream: boolean;
 }
 
 interface OpenApiOperation {
   parameters?: { in: string; name: string; required?: boolean; schema: Schema }[];
   requestBody?: { content?: Record<string, { schema?: Schema }> };
+  responses?: Record<string, { content?: Record<string, unknown> }>;
 }
 type OpenApiDoc = { paths: Record<string, Record<string, OpenApiOperation>> };
 
@@ -70,6 +73,7 @@ export function routesOf(app: FastifyInstance): { routes: Route[]; undocumented:
       params: pathParams.map((name) => ({ name, required: true, schema: parameters.find((p) => p.in === 'path' && p.name === name)?.schema ?? { type: 'string' } })),
       query: parameters.filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema, required: !!p.required })),
       body: op?.requestBody?.content?.['application/json']?.schema,
+      stream: !!op?.responses?.['200']?.content?.['text/event-stream'],
     });
   }
   return { routes, undocumented };
@@ -98,7 +102,7 @@ interface FuzzCase {
   headerMode: HeaderMode;
 }
 
-function caseArb(route: Route, roles: string[], fixtures: { params: Record<string, Record<string, (string | number)[]>>; fields: FieldFixtures }): fc.Arbitrary<FuzzCase> {
+export function caseArb(route: Route, roles: string[], fixtures: { params: Record<string, Record<string, (string | number)[]>>; fields: FieldFixtures }): fc.Arbitrary<FuzzCase> {
   // the fixture entry whose route is this route or a prefix of it (/api/units/:id serves /api/units/:id/children)
   const routeFixtures = Object.entries(fixtures.params)
     .filter(([r]) => route.url === r || route.url.startsWith(`${r}/`))
@@ -194,6 +198,34 @@ function requestOf(c: FuzzCase, sessions: Record<string, Session>) {
   return { method: c.route.method, url, headers, payload: c.body.kind === 'none' ? undefined : (c.body.text ?? '') };
 }
 
+/** Headers fetch() will not send as given (it computes them itself). */
+const FETCH_MANAGED = new Set(['content-length', 'host', 'connection', 'transfer-encoding']);
+
+/**
+ * An event-stream route over a socket: the status, and the body of an error answer or the stream's first
+ * event (then the connection is dropped, as a closed page drops it).
+ */
+async function openStream(baseUrl: string, req: ReturnType<typeof requestOf>, timeoutMs: number): Promise<{ status: number; body: string } | null> {
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => ((timedOut = true), abort.abort()), timeoutMs);
+  try {
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !FETCH_MANAGED.has(k.toLowerCase())));
+    // fetch() sends no body with a GET (light-my-request would): the stream routes are GETs
+    const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : req.payload;
+    const res = await fetch(`${baseUrl}${req.url}`, { method: req.method, headers, body, signal: abort.signal });
+    if (!res.headers.get('content-type')?.startsWith('text/event-stream')) return { status: res.status, body: await res.text() };
+    const first = await res.body!.getReader().read();
+    return { status: res.status, body: new TextDecoder().decode(first.value) };
+  } catch (err) {
+    if (timedOut) return null;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+}
+
 /** The next transaction id not yet handed out: it moves whenever anything (in the cluster) wrote. */
 async function nextXid(db: Db): Promise<string> {
   return (await sql<{ x: string }>`select txid_snapshot_xmax(txid_current_snapshot())::text as x`.execute(db)).rows[0].x;
@@ -233,6 +265,8 @@ export async function runFuzz(o: FuzzOptions): Promise<Report> {
     await o.prepare?.(app, db);
     await app.ready();
     const live = app;
+    // event streams never end, so an in-process request to one never answers: they go over a real socket
+    const baseUrl = routesOf(live).routes.some((r) => r.stream) ? await live.listen({ host: '127.0.0.1', port: 0 }) : '';
 
     const { routes: allRoutes, undocumented } = routesOf(live);
     const routes = o.onlyRoutes ? allRoutes.filter((r) => o.onlyRoutes!.includes(`${r.method} ${r.url}`)) : allRoutes;
@@ -280,8 +314,9 @@ export async function runFuzz(o: FuzzOptions): Promise<Report> {
     const total = Math.max(runs, routes.length);
     for (let done = 0; done < total; ) {
       let cases;
+      o.trace?.(`sampling the next ${batch} cases`);
       if (done < routes.length) {
-        cases = routes.slice(done, done + batch).map((r, i) => fc.sample(caseArb(r, roles, fixtures), { numRuns: 1, seed: o.seed + done + i })[0]);
+        cases = routes.slice(done, done + batch).map((r, i) => (o.trace?.(`sampling ${r.method} ${r.url}`), fc.sample(caseArb(r, roles, fixtures), { numRuns: 1, seed: o.seed + done + i })[0]));
       } else {
         // writes carry more rules than reads: twice the share
         const arb = fc.oneof(...routes.map((r) => ({ weight: r.body ? 2 : 1, arbitrary: caseArb(r, roles, fixtures) })));
@@ -297,7 +332,9 @@ export async function runFuzz(o: FuzzOptions): Promise<Report> {
         const xid = await nextXid(db);
         let timer: NodeJS.Timeout | undefined;
         const answer = await Promise.race([
-          live.inject({ method: req.method as 'GET', url: req.url, headers: req.headers, payload: req.payload }).then((r) => ({ status: r.statusCode, body: r.body })),
+          c.route.stream
+            ? openStream(baseUrl, req, timeoutMs)
+            : live.inject({ method: req.method as 'GET', url: req.url, headers: req.headers, payload: req.payload }).then((r) => ({ status: r.statusCode, body: r.body })),
           new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
         ]);
         clearTimeout(timer);
@@ -337,7 +374,9 @@ export async function runFuzz(o: FuzzOptions): Promise<Report> {
           }
         }
       }
+      o.trace?.('batch done; reading fixtures');
       fixtures = await fuzzFixtures(db);
+      o.trace?.('fixtures read');
     }
     report.check('no 5xx for anything a client can send', serverErrors);
     report.check(`every request answered within ${timeoutMs / 1000} s`, hangs);
@@ -356,7 +395,17 @@ export async function runFuzz(o: FuzzOptions): Promise<Report> {
   return report;
 }
 
+/** FUZZ_TRACE=1: every request, its answer and how long it took, on stderr (to find a slow or hanging route). */
+function traceLine() {
+  let last = performance.now();
+  return (line: string) => {
+    const now = performance.now();
+    console.error(`${(now - last).toFixed(0).padStart(6)} ms  ${line}`);
+    last = now;
+  };
+}
+
 if (isMain(import.meta.url)) {
   const { engines, options, rest } = parseSuiteArgs();
-  await runFromCli(engines, (engine) => runFuzz({ ...options, engine: engine as Engine, runs: rest.runs ? intOption(rest.runs, 400) : undefined }));
+  await runFromCli(engines, (engine) => runFuzz({ ...options, engine: engine as Engine, runs: rest.runs ? intOption(rest.runs, 400) : undefined, trace: process.env.FUZZ_TRACE ? traceLine() : undefined }));
 }

@@ -158,7 +158,7 @@ export async function demandsRoutes(base: FastifyInstance, services: AppServices
     await inbox.markRead(ctxOf(req).actor.userId, req.body.ids, services.now());
     return reply.status(204).send();
   });
-  app.get('/inbox/stream', { schema: { tags, summary: 'Live notifications as server-sent events' } }, async (req, reply) => {
+  app.get('/inbox/stream', { schema: { tags, summary: 'Live notifications as server-sent events', response: { 200: { description: 'An endless event stream: `hello` with the unread count, then `notification` events', content: { 'text/event-stream': { schema: Type.String() } } } } } }, async (req, reply) => {
     const ctx = ctxOf(req);
     reply.hijack();
     const res = reply.raw;

@@ -7,7 +7,7 @@ type Q = Kysely<Database> | Transaction<Database>;
 export class SessionsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  insert(values: { token_hash: string; user_id: number; csrf_token: string; expires_at: Date; client_ip: string | null; user_agent: string | null }, q: Q = this.db) {
+  insert(values: { token_hash: string; user_id: number; csrf_token: string; created_at: Date; last_seen_at: Date; expires_at: Date; client_ip: string | null; user_agent: string | null }, q: Q = this.db) {
     return q.insertInto('user_session').values(values).execute();
   }
 

@@ -77,7 +77,8 @@ export class AuthService {
     await this.db.transaction().execute(async (trx) => {
       await this.users.update(user.id, { failed_logins: 0, locked_until: null }, trx);
       await this.sessions.insert(
-        { token_hash: tokenHash, user_id: user.id, csrf_token: csrfToken, expires_at: this.expiry(now), client_ip: clientIp, user_agent: userAgent?.slice(0, 300) ?? null },
+        // the session's times on the app's clock, as resolve() reads them (not the database's: they may differ)
+        { token_hash: tokenHash, user_id: user.id, csrf_token: csrfToken, created_at: now, last_seen_at: now, expires_at: this.expiry(now), client_ip: clientIp, user_agent: userAgent?.slice(0, 300) ?? null },
         trx,
       );
       await recordAudit(trx, anonymous(user.username, clientIp, user.id), { action: 'auth.login', targetType: 'user', targetId: user.id });

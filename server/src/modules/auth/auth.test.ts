@@ -148,3 +148,11 @@ describe('one-time passwords', () => {
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
   });
 });
+
+describe("the app's clock", () => {
+  it('a session is timed on the clock that checks it, even when the database clock differs by months', async () => {
+    h.clock.advance(90 * 86_400_000);
+    const s = await login(h.app, 'worker_a1', TEST_PASSWORD);
+    expect((await call(h.app, s, 'GET', '/api/auth/session')).statusCode).toBe(200);
+  });
+});

@@ -486,7 +486,6 @@ export async function runJob(deps: EngineDeps, jobId: number): Promise<JobRow> {
           [jobId, batch.lastRowNo, counts.inserted, counts.updated, counts.unchanged, counts.bad, counts.households]);
       }
       if (stats) stats['sql.tail'] = (stats['sql.tail'] ?? 0) + performance.now() - tail0;
-      progress('running', batch.lastRowNo);
     };
 
     const prepare = async (batch: Batch<ResidentDraft | HouseDraft>) => {
@@ -502,7 +501,8 @@ export async function runJob(deps: EngineDeps, jobId: number): Promise<JobRow> {
       const flush = async (b: Batch<ResidentDraft | HouseDraft>) => {
         const prepared = await prepare(b);
         await timed('wait', () => writing);
-        writing = timed('write', () => trxFor((trx) => writeBatch(trx, b, prepared.sealed, prepared.hashes)));
+        // progress is told once the batch's transaction has committed (a watcher may rely on what it says)
+        writing = timed('write', () => trxFor((trx) => writeBatch(trx, b, prepared.sealed, prepared.hashes))).then(() => progress('running', b.lastRowNo));
         // surface a failed write at once rather than at the next batch
         writing.catch(() => undefined);
         batches++;

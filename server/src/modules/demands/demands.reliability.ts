@@ -2,16 +2,49 @@
 // at several stages, leak probes for every GET route (or the reason it needs none), fuzz fixtures, the
 // crash/load workload, invariants tying the case rows to their timelines, and the metrics against a recount.
 import type { Db } from '../../db/connection.ts';
-import type { ReliabilityHooks } from '../../platform/module.ts';
+import type { ReliabilityHooks, WorkloadObject, WorkloadStep } from '../../platform/module.ts';
 import { systemContext, publicContext } from '../../platform/context.ts';
 import { DemandsService } from './demands.service.ts';
 import { InboxBus } from './inbox.ts';
+import { compareAnswer, recount, type Published } from './metrics.recount.ts';
 
 const MISSING_ID = 9007199254740991;
 
 async function demandPaths(db: Db) {
   return db.selectFrom('demand').select(['id', 'unit_path', 'home_unit_path', 'tracking_code']).orderBy('id').execute();
 }
+
+/** The stage a case is at, as the workload's object types name it; the case's unit rides along as `parent`. */
+const STAGE_OF: Record<string, string> = { reported: 'demand:reported', registered: 'demand:registered', dispatched: 'demand:dispatched', accepted: 'demand:accepted' };
+
+interface CaseAnswer {
+  id: number;
+  status: string;
+  unitId: number;
+}
+
+/** After a step: the case under the type of the stage it reached (none once it has left the steps below). */
+const madeCase = (res: unknown): WorkloadObject[] => {
+  const d = res as CaseAnswer;
+  const type = STAGE_OF[d.status];
+  return type ? [{ type, id: Number(d.id), parent: Number(d.unitId) }] : [];
+};
+
+/** One step of the loop on a case at `from` (taken, so no two requests act on one case at once). */
+const loopStep = (name: string, weight: number, from: string, action: string, body: (v: Parameters<WorkloadStep['request']>[0], id: number) => unknown): WorkloadStep => ({
+  name,
+  weight,
+  request: (v) => {
+    const id = v.take(from);
+    return id === undefined ? null : { method: 'POST', url: `/api/demands/${id}/${action}`, body: body(v, id) };
+  },
+  made: madeCase,
+  evidence: (res) => ({ action: `demand.${action}`, targetId: Number((res as CaseAnswer).id) }),
+});
+
+/** The metrics of a unit over all time, as the crash suite asks for them. */
+const METRICS_FROM = '2000-01-01';
+const METRICS_TO = '2099-12-31';
 
 export const demandsReliability: ReliabilityHooks = {
   seed: async ({ db, pii, now, units }) => {
@@ -123,6 +156,41 @@ export const demandsReliability: ReliabilityHooks = {
       fields: { category: ['exposed_garbage', 'illegal_structure', 'emergency', 'nope'], intoId: ids, type: ['complaint', 'help'] },
     };
   },
+  workloadObjects: async (db) =>
+    (await db.selectFrom('demand').select(['id', 'status', 'unit_id']).orderBy('id').execute()).flatMap((d) => (STAGE_OF[d.status] ? [{ type: STAGE_OF[d.status], id: Number(d.id), parent: Number(d.unit_id) }] : [])),
+  workload: [
+    {
+      name: 'report a demand (patrol)',
+      weight: 1,
+      request: (v) => {
+        const unitId = v.pick('unit:grid');
+        return unitId === undefined ? null : { method: 'POST', url: '/api/demands', body: { channel: 'patrol', type: 'report', category: 'exposed_garbage', description: v.uniqueName('巡查发现垃圾堆放'), unitId } };
+      },
+      made: madeCase,
+      evidence: (res) => ({ action: 'demand.report', targetId: Number((res as CaseAnswer).id) }),
+    },
+    loopStep('register a demand (立案)', 0.5, 'demand:reported', 'register', (v) => ({ note: v.uniqueName('立案') })),
+    loopStep('dispatch a demand to its grid (派遣)', 0.5, 'demand:registered', 'dispatch', (v, id) => ({ handler: { type: 'unit', unitId: v.parentOf(id) }, note: v.uniqueName('派遣') })),
+    loopStep('accept a demand (签收)', 0.4, 'demand:dispatched', 'accept', (v) => ({ note: v.uniqueName('签收') })),
+    loopStep('report a demand handled', 0.3, 'demand:accepted', 'handle', (v) => ({ result: v.uniqueName('已清理完毕') })),
+  ],
+  loadReads: async (db) => {
+    const top = await db.selectFrom('org_unit').select('id').where('parent_id', 'is', null).orderBy('id').limit(1).execute();
+    return ['/api/demands?limit=50', '/api/demands/inbox', ...top.map((u) => `/api/demands/metrics?unitId=${u.id}&from=${METRICS_FROM}&to=${METRICS_TO}`)];
+  },
+  figures: [
+    {
+      name: 'metrics (counts and rates: the unit, each child, each category) = recount from the timeline',
+      urls: async (db) =>
+        (await db.selectFrom('org_unit').select('id').where('depth', '<=', 2).where('archived_at', 'is', null).orderBy('id').execute()).map(
+          (u) => `/api/demands/metrics?unitId=${u.id}&from=${METRICS_FROM}&to=${METRICS_TO}`,
+        ),
+      compare: async (body, url, db) => {
+        const q = new URL(url, 'http://x').searchParams;
+        return compareAnswer(await recount(db), body as Published, { unitId: Number(q.get('unitId')), from: q.get('from')!, to: q.get('to')! }, 'metrics');
+      },
+    },
+  ],
   invariants: [
     {
       name: "a demand's seq equals its number of timeline events, and its status is the last event's",

@@ -28,10 +28,9 @@ export function authRoutes(base: FastifyInstance, services: AppServices) {
   app.post('/auth/login', { config: { public: true }, schema: { tags, summary: 'Log in; sets the session cookie and answers the CSRF token', body: LoginBody } }, async (req, reply) => {
     // A session presented before login is discarded: a planted cookie never becomes a logged-in session (fixation).
     if (req.session) await auth.logout(ctxOf(req), req.session.tokenHash);
-    const { token, csrfToken } = await auth.login(req.body.username, req.body.password, req.ip ?? null, req.headers['user-agent'] ?? null);
+    const { token, csrfToken, actor } = await auth.login(req.body.username, req.body.password, req.ip ?? null, req.headers['user-agent'] ?? null);
     setCookie(reply, token);
-    const session = await auth.resolve(token);
-    return { csrfToken, ...describe(session!.actor) };
+    return { csrfToken, ...describe(actor) };
   });
 
   app.post('/auth/logout', { config: { duringPasswordChange: true }, schema: { tags, summary: 'End the session' } }, async (req, reply) => {

@@ -83,7 +83,10 @@ export class AuthService {
       );
       await recordAudit(trx, anonymous(user.username, clientIp, user.id), { action: 'auth.login', targetType: 'user', targetId: user.id });
     });
-    return { token, csrfToken };
+    // who logged in, from what was just checked: the answer does not depend on reading the new session back
+    const grants = await this.users.grantsOf(user.id);
+    const actor = { userId: user.id, username: user.username, displayName: user.display_name, grants, mustChangePassword: user.must_change_password };
+    return { token, csrfToken, actor };
   }
 
   private expiry(now: Date) {

@@ -1,4 +1,5 @@
-// Writes a generated locality into the database: the preset's grammar (through KindsService.applyPreset),
+// Writes a generated locality into the database: the preset's grammar (through KindsService.applyPreset) and
+// what each module takes from the preset (the demand categories and calendar …), as `tongxin init` applies them,
 // org units with path/depth/district_id computed as GridService computes them, boundaries with their
 // bounding boxes, people (staff), staff posts and party organisations — all in ONE transaction, so a
 // failed build leaves nothing behind, and with ONE audit row (`generator.build`) summarising it.
@@ -16,6 +17,7 @@ import { CompiledQuery, sql, type ControlledTransaction } from 'kysely';
 import type { Database } from '../../server/src/db/types.ts';
 import type { DbHandle, Engine } from '../../server/src/db/connection.ts';
 import { KindsService } from '../../server/src/modules/grid/kinds.service.ts';
+import { MODULES } from '../../server/src/modules/index.ts';
 import type { Preset } from '../../server/src/modules/grid/preset.ts';
 import { systemContext } from '../../server/src/platform/context.ts';
 import { recordAudit } from '../../server/src/platform/audit.ts';
@@ -122,6 +124,7 @@ export class DbWriter {
     this.trx = trx;
     try {
       await new KindsService(this.handle.db).applyPreset(trx, this.ctx, this.preset);
+      for (const module of MODULES) if (module.applyPreset) await module.applyPreset(trx, this.preset);
       this.districtKind = this.preset.districtKind;
     } catch (err) {
       await trx.rollback().execute();

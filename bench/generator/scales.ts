@@ -59,6 +59,15 @@ export const SCALES: Record<string, Scale> = {
     residents: 1_150_000,
     houses: 94_000,
   },
+  liwan10k: {
+    name: 'liwan10k',
+    description: "Liwan's 22 streets and 201 communities cut into 10,440 grids (ten times its real 1,044), one building per grid, 20,000 responsibility zones: issue #5's 10,000+ grid polygons to route reports among",
+    aboveGrid: [22, 201],
+    grids: 10_440,
+    belowGrid: [10_440, 20_000],
+    residents: 1_150_000,
+    houses: 94_000,
+  },
   nanhai: {
     name: 'nanhai',
     description: 'Nanhai District: 7 towns, 292 villages/communities, 2,196 经济社/小区, 5,395 户联系 groups, ~3M residents',

@@ -6,6 +6,8 @@
 //   liwan  – the locality generator's `liwan`: Liwan's published scale, 22 streets, 201 communities,
 //            1,044 grids, 8,350 buildings, 20,000 responsibility zones, with boundaries, party
 //            organisations, people and staff posts (written in bulk by bench/generator/db-writer.ts)
+//   liwan10k – the generator's `liwan10k`: Liwan's streets and communities cut into 10,440 grids with
+//            boundaries (the intake suite routes reports among 10,000+ grid polygons)
 // The generator does not write residents or houses into the database yet (their tables are new; its
 // table writers for them are still to be plugged in), so it is asked for none. Every scale also gets an
 // empty spare street (no boundary: somewhere a community can move to and back from), a `bench` account
@@ -28,9 +30,13 @@ import { createScratch, withConnections, type Scratch, type SuiteContext } from 
 import { build } from '../generator/build.ts';
 import { SCALES as GENERATOR_SCALES } from '../generator/scales.ts';
 
-export const SCALES = ['tiny', 'street', 'liwan'] as const;
+export const SCALES = ['tiny', 'street', 'liwan', 'liwan10k'] as const;
 
 const SPARE_STREET = '压测备用街道';
+
+type GeneratorScale = 'village' | 'liwan' | 'liwan10k';
+/** The generator's scale behind each bench scale it makes (`street` is the demo seed instead). */
+const GENERATOR_SCALE_OF: Record<string, GeneratorScale> = { tiny: 'village', liwan: 'liwan', liwan10k: 'liwan10k' };
 
 export interface Locality {
   scale: string;
@@ -41,7 +47,7 @@ export interface Locality {
 }
 
 /** The generator's tree at one of its scales (no residents, no houses), into an empty migrated database; answers the root id. */
-async function generate(database: DbHandle, scale: 'village' | 'liwan', log: (m: string) => void): Promise<number> {
+async function generate(database: DbHandle, scale: GeneratorScale, log: (m: string) => void): Promise<number> {
   const result = await build({
     preset: loadPreset('liwan'),
     scale: { ...GENERATOR_SCALES[scale], residents: 0, houses: 0 },
@@ -66,7 +72,7 @@ export async function prepareLocality(scratch: Scratch, scale: string, log: (m: 
       const keys = loadKeyring({ dataDir: scratch.dataDir, env: {}, createIfMissing: true });
       rootId = (await seedDemo(database, config, { pii: createPiiCipher(keys.keyring) })).init.root.id;
     } else {
-      rootId = await generate(database, scale === 'liwan' ? 'liwan' : 'village', log);
+      rootId = await generate(database, GENERATOR_SCALE_OF[scale] ?? 'village', log);
     }
     const rootKind = (await database.db.selectFrom('org_unit').select('kind_code').where('id', '=', rootId).executeTakeFirstOrThrow()).kind_code;
     const streetKind = (await database.db.selectFrom('unit_kind_child').select('child_code').where('parent_code', '=', rootKind).orderBy('child_code').executeTakeFirstOrThrow()).child_code;

@@ -3,8 +3,9 @@
 // once per run that a baseline answers exactly what the product path answers, so a repository change that
 // is not mirrored here fails the run instead of silently comparing different questions.
 //
-// Mirrors: server/src/modules/grid/grid.repository.ts (units, children, moveSubtree, lockTree) and
-// server/src/modules/grid/coverage.repository.ts (gaps, unitCounts, holderCounts).
+// Mirrors: server/src/modules/grid/grid.repository.ts (units, children, moveSubtree, lockTree),
+// server/src/modules/grid/coverage.repository.ts (gaps, unitCounts, holderCounts) and
+// server/src/modules/demands/demands.repository.ts (inbox).
 
 export const likePrefix = (p: string) => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -72,3 +73,13 @@ export const INSERT_UNIT = `
   select $1, n.id, $2, $3, $4, null, $5 || n.id || '/', $6
   from (select nextval(pg_get_serial_sequence('org_unit', 'id'))::int8 as id) n
   returning id`;
+
+const INBOX_SELECT = `select d.*, a.id as assignment_id, a.status as assignment_status, a.handler_type, a.handler_name, a.created_at as assigned_at
+  from demand_assignment as a inner join demand as d on d.district_id = a.district_id and d.id = a.demand_id
+  where a.status in ($1, $2)`;
+
+/** DemandsRepository.inbox of a user who handles for one unit subtree ($1 'pending', $2 'accepted', $3 user id, $4 path prefix pattern, $5 limit) */
+export const INBOX_WITH_UNIT = `${INBOX_SELECT} and (a.handler_user_id = $3 or (a.handler_user_id is null and a.handler_unit_path like $4)) order by d.level_due_at limit $5`;
+
+/** DemandsRepository.inbox of a user who handles for no unit, only what is assigned to them ($1 'pending', $2 'accepted', $3 user id, $4 limit) */
+export const INBOX_OWN = `${INBOX_SELECT} and a.handler_user_id = $3 order by d.level_due_at limit $4`;

@@ -5,6 +5,7 @@ import { rollupSuite } from './rollup.ts';
 import { httpSuite } from './http.ts';
 import { memorySuite } from './memory.ts';
 import { importSuite } from './import.ts';
+import { intakeSuite } from './intake.ts';
 
 export const SUITES: Record<string, Suite> = {
   tree: treeSuite,
@@ -12,4 +13,5 @@ export const SUITES: Record<string, Suite> = {
   http: httpSuite,
   memory: memorySuite,
   import: importSuite,
+  intake: intakeSuite,
 };

@@ -4,25 +4,11 @@
 import { ApiError, http, type Messages } from './http';
 import { rawRequest } from './basedata';
 
-export const DEMAND_STATUSES = ['reported', 'registered', 'dispatched', 'accepted', 'handled', 'verified', 'closed', 'rated', 'declined', 'merged'] as const;
-export type DemandStatus = (typeof DEMAND_STATUSES)[number];
-/** Still someone's work: deadlines run. */
-export const OPEN_STATUSES: readonly DemandStatus[] = ['reported', 'registered', 'dispatched', 'accepted', 'handled', 'verified'];
+import type { Channel, DemandAction, DemandStatus, DemandType, HandlerInput, HandlerType, Rating } from '@shared/demands';
 
-export const DEMAND_TYPES = ['consult', 'help', 'complaint', 'report', 'suggestion'] as const;
-export type DemandType = (typeof DEMAND_TYPES)[number];
-
-export const CHANNELS = ['patrol', 'resident', 'hotline', 'council', 'hazard', 'member_order', 'open311'] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-export const HANDLER_TYPES = ['unit', 'member', 'linked_org', 'department', 'council'] as const;
-export type HandlerType = (typeof HANDLER_TYPES)[number];
-
-export const RATINGS = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
-export type Rating = (typeof RATINGS)[number];
-
-export const DEMAND_ACTIONS = ['report', 'register', 'decline', 'merge', 'reroute', 'dispatch', 'claim', 'accept', 'return', 'escalate', 'handle', 'rework', 'verify', 'close', 'rate', 'reopen'] as const;
-export type DemandAction = (typeof DEMAND_ACTIONS)[number];
+export { CHANNELS, DEMAND_ACTIONS, DEMAND_STATUSES, DEMAND_TYPES, HANDLER_TYPES, OPEN_STATUSES, RATINGS } from '@shared/demands';
+export type { Channel, DemandAction, DemandStatus, DemandType, HandlerType, Rating } from '@shared/demands';
+export type Handler = HandlerInput;
 
 /** A case as the server presents it (names and the reporter's masked phone only for staff in scope). */
 export interface Demand {
@@ -200,12 +186,6 @@ export interface UploadedPhoto {
   /** an anonymous uploader's proof of ownership, sent with the report */
   token: string;
 }
-
-export type Handler =
-  | { type: 'unit'; unitId: number }
-  | { type: 'member'; memberId: number }
-  | { type: 'linked_org'; linkedOrgId: number }
-  | { type: 'department' | 'council'; name: string };
 
 export interface ReportInput {
   type: DemandType;

@@ -3,34 +3,15 @@
 // case goes through `transition`, which says whether an action is allowed from the current state and where
 // it leads; the service adds who may take it. Pure: no database, no clock.
 
-export const DEMAND_STATUSES = ['reported', 'registered', 'dispatched', 'accepted', 'handled', 'verified', 'closed', 'rated', 'declined', 'merged'] as const;
-export type DemandStatus = (typeof DEMAND_STATUSES)[number];
+import { DEMAND_ACTIONS, DEMAND_STATUSES, OPEN_STATUSES, type DemandAction, type DemandStatus, type DemandType, type Rating } from '../../../../shared/demands.ts';
 
-/** States in which the case is still someone's work: deadlines run, escalation applies. */
-export const OPEN_STATUSES: readonly DemandStatus[] = ['reported', 'registered', 'dispatched', 'accepted', 'handled', 'verified'];
+export { CHANNELS, DEMAND_ACTIONS, DEMAND_STATUSES, DEMAND_TYPES, HANDLER_TYPES, OPEN_STATUSES, RATINGS } from '../../../../shared/demands.ts';
+export type { Channel, DemandAction, DemandStatus, DemandType, HandlerType, Rating } from '../../../../shared/demands.ts';
+
 /** States escalation may take a case out of: nobody has finished the work yet. */
 export const ESCALATABLE_STATUSES: readonly DemandStatus[] = ['reported', 'registered', 'dispatched', 'accepted'];
 export const FINAL_STATUSES: readonly DemandStatus[] = ['rated', 'declined', 'merged'];
 
-export const DEMAND_ACTIONS = [
-  'report',
-  'register',
-  'decline',
-  'merge',
-  'reroute',
-  'dispatch',
-  'claim',
-  'accept',
-  'return',
-  'escalate',
-  'handle',
-  'rework',
-  'verify',
-  'close',
-  'rate',
-  'reopen',
-] as const;
-export type DemandAction = (typeof DEMAND_ACTIONS)[number];
 
 /**
  * From which states each action may be taken, and the state it leads to. `escalate` keeps a case that was
@@ -119,8 +100,6 @@ export const ACTION_LABELS: Record<DemandAction | 'warn' | 'overdue' | 'response
   notify_secretary: { 'zh-CN': '报告党组织书记', en: 'Party secretary notified' },
 };
 
-export const DEMAND_TYPES = ['consult', 'help', 'complaint', 'report', 'suggestion'] as const;
-export type DemandType = (typeof DEMAND_TYPES)[number];
 export const TYPE_LABELS: Record<DemandType, { 'zh-CN': string; en: string }> = {
   consult: { 'zh-CN': '咨询', en: 'Enquiry' },
   help: { 'zh-CN': '求助', en: 'Request for help' },
@@ -129,13 +108,7 @@ export const TYPE_LABELS: Record<DemandType, { 'zh-CN': string; en: string }> = 
   suggestion: { 'zh-CN': '建议', en: 'Suggestion' },
 };
 
-export const CHANNELS = ['patrol', 'resident', 'hotline', 'council', 'hazard', 'member_order', 'open311'] as const;
-export type Channel = (typeof CHANNELS)[number];
 
-export const HANDLER_TYPES = ['unit', 'member', 'linked_org', 'department', 'council'] as const;
-export type HandlerType = (typeof HANDLER_TYPES)[number];
 
-export const RATINGS = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
-export type Rating = (typeof RATINGS)[number];
 /** 满意率 counts 满意 and 基本满意 as satisfied, as Beijing's 接诉即办 does. */
 export const isSatisfied = (r: Rating) => r !== 'unsatisfied';

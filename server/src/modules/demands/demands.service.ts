@@ -74,11 +74,8 @@ export interface ReportOptions {
   open311Client?: boolean;
 }
 
-export type HandlerInput =
-  | { type: 'unit'; unitId: number }
-  | { type: 'member'; memberId: number }
-  | { type: 'linked_org'; linkedOrgId: number }
-  | { type: 'department' | 'council'; name: string };
+export type { HandlerInput } from '../../../../shared/demands.ts';
+import type { HandlerInput } from '../../../../shared/demands.ts';
 
 /** Who takes a step: the account (or the reporter's tracking code, or the clock) and what it is to the case. */
 interface Who {

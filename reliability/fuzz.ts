@@ -266,9 +266,9 @@ export async function runFuzz(o: FuzzOptions): Promise<Report> {
     await app.ready();
     const live = app;
     // event streams never end, so an in-process request to one never answers: they go over a real socket
-    const baseUrl = routesOf(live).routes.some((r) => r.stream) ? await live.listen({ host: '127.0.0.1', port: 0 }) : '';
 
     const { routes: allRoutes, undocumented } = routesOf(live);
+    const baseUrl = allRoutes.some((r) => r.stream) ? await live.listen({ host: '127.0.0.1', port: 0 }) : '';
     const routes = o.onlyRoutes ? allRoutes.filter((r) => o.onlyRoutes!.includes(`${r.method} ${r.url}`)) : allRoutes;
     report.check('every API route is described in the OpenAPI document (the fuzz generates from it)', undocumented);
 
